@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Execute notebooks in order, with progress, into results/notebooks/.
+
+Each notebook runs top to bottom on a fresh kernel from its own folder (as in
+Jupyter), and the executed copy is written to results/notebooks/ (the
+notebooks in notebooks/ are left as they are). The run stops at the first
+notebook that fails, naming the cell. At the end, results/metrics.json (written
+by the training notebook) is summarised if present.
+
+Exit status: 0 all ran; 1 a notebook failed; 2 bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+OUTPUT_DIR = REPO / "results" / "notebooks"
+METRICS = REPO / "results" / "metrics.json"
+
+
+def execute(path: Path, output_dir: Path, timeout: int) -> float:
+    """Run one notebook; return its seconds. Raises CellExecutionError."""
+    import nbformat
+    from nbclient import NotebookClient
+    from tqdm.auto import tqdm
+
+    notebook = nbformat.read(path, as_version=4)
+    code_cells = sum(1 for cell in notebook.cells if cell.cell_type == "code")
+    started = time.perf_counter()
+    with tqdm(total=code_cells, desc=path.name, unit="cell") as bar:
+        client = NotebookClient(
+            notebook,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+            on_cell_executed=lambda cell, **_: bar.update(1) if cell.cell_type == "code" else None,
+        )
+        try:
+            client.execute()
+        finally:
+            output_dir.mkdir(parents=True, exist_ok=True)
+            nbformat.write(notebook, output_dir / path.name)
+    return time.perf_counter() - started
+
+
+def summarise_metrics() -> None:
+    if not METRICS.exists():
+        return
+    metrics = json.loads(METRICS.read_text())
+    print("\nMetrics (results/metrics.json):")
+    for key, value in metrics.items():
+        if not isinstance(value, (dict, list)):
+            print(f"  {key}: {value}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="run_notebooks.py",
+        description=__doc__.split("\n\n")[0],
+        epilog="\n\n".join(__doc__.split("\n\n")[1:]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("notebooks", nargs="+", type=Path, help="notebooks, run in the order given")
+    parser.add_argument("--output-dir", type=Path, default=OUTPUT_DIR, help="where executed copies go")
+    parser.add_argument("--cell-timeout", type=int, default=3600, help="seconds one cell may take (default 3600)")
+    args = parser.parse_args(argv)
+    missing = [str(p) for p in args.notebooks if not p.is_file()]
+    if missing:
+        parser.error(f"no such notebook: {', '.join(missing)}")
+
+    from nbclient.exceptions import CellExecutionError
+
+    total = len(args.notebooks)
+    for number, path in enumerate(args.notebooks, start=1):
+        print(f"[{number}/{total}] {path.name}", flush=True)
+        try:
+            seconds = execute(path.resolve(), args.output_dir, args.cell_timeout)
+        except CellExecutionError as error:
+            plain = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip()  # drop terminal colours
+            first_line = plain.splitlines()[-1] if plain else "a cell failed"
+            print(
+                f"{path.name} failed: {first_line}\nThe executed copy, with the error in place, is "
+                f"{args.output_dir / path.name}.",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"      done in {seconds:.0f} s -> {args.output_dir / path.name}", flush=True)
+    summarise_metrics()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

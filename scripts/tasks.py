@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""Set up the environment and run the tutorial's jobs; needs only python3.
+
+Each task first makes sure .venv exists and holds exactly what
+requirements.txt pins (installing only when requirements.txt or
+pyproject.toml changed since the last install), then runs inside it.
+
+  tutorial  prepare data (real photos if already downloaded, otherwise the
+            synthetic sample) and execute the notebooks in order into
+            results/notebooks/
+  test      run every test: unit tests, and the notebooks under nbval on the
+            synthetic sample (prepared under data/test/)
+  setup     only create/update .venv
+  data      download and prepare real photos (arguments after -- go to
+            scripts/download_data.py, e.g. -- --dataset full)
+  sample    generate the synthetic sample into data/cats_and_dogs
+  lab       start JupyterLab in notebooks/
+  clean     remove results/, data/test/ and caches (--all: also .venv and the
+            prepared dataset; downloaded archives in data/downloads/ are kept)
+
+Exit status: that of the task (0 on success); 2 for bad arguments; 3 when
+the environment cannot be set up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+VENV = REPO / ".venv"
+STAMP = VENV / ".deconv-installed"
+INSTALL_INPUTS = ("requirements.txt", "pyproject.toml")
+NOTEBOOKS = REPO / "notebooks"
+TEST_DATA_DIR = REPO / "data" / "test"
+SANITIZE_FILE = REPO / "tests" / "nbval_sanitize.cfg"
+EXIT_SETUP = 3
+MIN_PYTHON = (3, 11)
+
+
+def say(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def venv_python() -> Path:
+    scripts = "Scripts" if os.name == "nt" else "bin"
+    return VENV / scripts / ("python.exe" if os.name == "nt" else "python")
+
+
+def task_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    # TensorFlow's C++ start-up chatter hides real output; 2 keeps errors.
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("PYTHONHASHSEED", "0")
+    env.setdefault("MPLBACKEND", "Agg")
+    return env
+
+
+def run(command: list, **kwargs) -> int:
+    printable = " ".join(str(part) for part in command)
+    say(f"$ {printable}")
+    return subprocess.call([str(part) for part in command], cwd=REPO, env=task_environment(), **kwargs)
+
+
+def install_digest() -> str:
+    digest = hashlib.sha256(sys.version.encode())
+    for name in INSTALL_INPUTS:
+        digest.update((REPO / name).read_bytes())
+    return digest.hexdigest()
+
+
+def setup() -> int:
+    """Create .venv and install the pinned requirements, unless already done."""
+    if sys.version_info < MIN_PYTHON:
+        print(
+            f"Python {'.'.join(map(str, MIN_PYTHON))} or newer is needed; this is "
+            f"{sys.version.split()[0]}. Run this script with python3.11 (or create the conda "
+            "environment from environment.yml).",
+            file=sys.stderr,
+        )
+        return EXIT_SETUP
+    if not venv_python().exists():
+        say(f"Creating a virtual environment in {VENV.relative_to(REPO)}/")
+        if run([sys.executable, "-m", "venv", VENV]) != 0:
+            print("Could not create .venv: is the venv module installed (Debian: apt install python3-venv)?", file=sys.stderr)
+            return EXIT_SETUP
+    wanted = install_digest()
+    if STAMP.exists() and STAMP.read_text().strip() == wanted:
+        say("Environment already up to date (.venv matches requirements.txt)")
+        return 0
+    say("Installing the pinned requirements into .venv (the first time takes a few minutes)")
+    python = venv_python()
+    steps = [
+        [python, "-m", "pip", "install", "--disable-pip-version-check", "-r", "requirements.txt"],
+        [python, "-m", "pip", "install", "--disable-pip-version-check", "--quiet", "--no-deps", "-e", "."],
+    ]
+    for step in steps:
+        if run(step) != 0:
+            print(
+                "Installing the requirements failed (see pip's message above). Check the network or "
+                "proxy settings for pip, then run the same command again: it picks up where it stopped.",
+                file=sys.stderr,
+            )
+            return EXIT_SETUP
+    STAMP.write_text(wanted + "\n")
+    say("Environment ready")
+    return 0
+
+
+def notebook_paths() -> list[Path]:
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def prepare_data(extra: list[str]) -> int:
+    return run([venv_python(), "scripts/download_data.py", *extra])
+
+
+def tutorial(extra: list[str]) -> int:
+    say("Preparing data")
+    status = prepare_data(["--dataset", "auto", *extra])
+    if status != 0:
+        return status
+    if not notebook_paths():
+        say("Data is ready, and notebooks/ holds no NN_topic.ipynb notebooks to execute.")
+        return 0
+    say("Executing the notebooks in order")
+    return run([venv_python(), "scripts/run_notebooks.py", *notebook_paths()])
+
+
+def test(extra: list[str]) -> int:
+    command = [venv_python(), "-m", "pytest", "tests"]
+    if notebook_paths():
+        say("Preparing the synthetic sample the notebooks are tested on")
+        status = prepare_data(["--dataset", "sample", "--data-dir", TEST_DATA_DIR, "--quiet"])
+        if status != 0:
+            return status
+        os.environ["DECONV_DATA_DIR"] = str(TEST_DATA_DIR / "cats_and_dogs")
+        command += [
+            "notebooks",
+            "--nbval-lax",
+            "--nbval-current-env",
+            "--nbval-sanitize-with", SANITIZE_FILE.relative_to(REPO),
+        ]
+    say("Running the tests")
+    return run([*command, *extra])
+
+
+def lab(extra: list[str]) -> int:
+    return run([venv_python(), "-m", "jupyter", "lab", f"--notebook-dir={NOTEBOOKS}", *extra])
+
+
+def clean(everything: bool) -> int:
+    targets = [REPO / "results", TEST_DATA_DIR, REPO / ".pytest_cache", REPO / ".ruff_cache"]
+    targets += [p for p in REPO.rglob("__pycache__") if ".venv" not in p.parts]
+    targets += list(NOTEBOOKS.rglob(".ipynb_checkpoints"))
+    if everything:
+        targets += [VENV, REPO / "data" / "cats_and_dogs"]
+    for target in targets:
+        if target.exists():
+            say(f"Removing {target.relative_to(REPO)}")
+            shutil.rmtree(target)
+    if everything:
+        say("Kept data/downloads/ (verified archives are slow to fetch again); delete it by hand if you want.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tasks.py",
+        description=__doc__.split("\n\n")[0],
+        epilog="\n\n".join(__doc__.split("\n\n")[1:]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("task", choices=("tutorial", "test", "setup", "data", "sample", "lab", "clean"))
+    parser.add_argument("--all", action="store_true", help="with clean: also remove .venv and the prepared dataset")
+    parser.add_argument("extra", nargs=argparse.REMAINDER, help="after --: passed on (download_data.py for data/sample/tutorial, pytest for test)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    extra = args.extra[1:] if args.extra[:1] == ["--"] else args.extra
+    if args.task == "clean":
+        return clean(args.all)
+    status = setup()
+    if status != 0 or args.task == "setup":
+        return status
+    if args.task == "tutorial":
+        return tutorial(extra)
+    if args.task == "test":
+        return test(extra)
+    if args.task == "data":
+        return prepare_data(extra)
+    if args.task == "sample":
+        return prepare_data(["--dataset", "sample", *extra])
+    return lab(extra)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
