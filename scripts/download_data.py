@@ -74,26 +74,71 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--dataset", choices=("filtered", "full", "sample", "auto"), default="filtered",
+        "--dataset",
+        choices=("filtered", "full", "sample", "auto"),
+        default="filtered",
         help="which photos (default: filtered)",
     )
-    parser.add_argument("--archive", type=Path, metavar="PATH", help="use this zip, already on disk, instead of downloading")
     parser.add_argument(
-        "--url", action="append", default=[], metavar="URL",
-        help="download from this address instead of the registered mirrors (repeat for several, tried in order)",
+        "--archive", type=Path, metavar="PATH", help="use this zip, already on disk, instead of downloading"
     )
     parser.add_argument(
-        "--sha256", type=_sha256, metavar="HEX",
-        help="expected sha256 of the archive; replaces the registered size/checksum (for a re-packed or mirrored archive)",
+        "--url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="download from this address instead of the registered mirrors "
+        "(repeat for several, tried in order)",
     )
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, metavar="DIR", help="where data goes (default: the repository's data/)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for the sample and for splitting PetImages (default: 0)")
-    parser.add_argument("--train-per-class", type=_count, metavar="N|all", help="training images per class (full: 1000, sample: 200)")
-    parser.add_argument("--validation-per-class", type=_count, metavar="N|all", help="validation images per class (full: 400, sample: 100)")
-    parser.add_argument("--force", action="store_true", help="rebuild the dataset even if it is already in place")
-    parser.add_argument("--retries", type=int, default=4, metavar="N", help="attempts per address (default: 4)")
-    parser.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="give up on a silent connection after this long (default: 30)")
-    parser.add_argument("--backoff", type=float, default=2.0, metavar="SECONDS", help="wait before the first retry, doubled each time (default: 2)")
+    parser.add_argument(
+        "--sha256",
+        type=_sha256,
+        metavar="HEX",
+        help="expected sha256 of the archive; replaces the registered size and checksum "
+        "(for a re-packed or mirrored archive)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        metavar="DIR",
+        help="where data goes (default: the repository's data/)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed for the sample and for splitting PetImages (default: 0)"
+    )
+    parser.add_argument(
+        "--train-per-class",
+        type=_count,
+        metavar="N|all",
+        help="training images per class (full: 1000, sample: 200)",
+    )
+    parser.add_argument(
+        "--validation-per-class",
+        type=_count,
+        metavar="N|all",
+        help="validation images per class (full: 400, sample: 100)",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="rebuild the dataset even if it is already in place"
+    )
+    parser.add_argument(
+        "--retries", type=int, default=4, metavar="N", help="attempts per address (default: 4)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="give up on a silent connection after this long (default: 30)",
+    )
+    parser.add_argument(
+        "--backoff",
+        type=float,
+        default=2.0,
+        metavar="SECONDS",
+        help="wait before the first retry, doubled each time (default: 2)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars or progress messages")
     return parser
 
@@ -168,7 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     except (DataError, DatasetLayoutError) as error:
         return _fail(EXIT_DATA, f"{error}; no dataset was changed.")
     except KeyboardInterrupt:
-        return _fail(EXIT_INTERRUPTED, "interrupted; no dataset was changed (a partial download is kept to resume).")
+        return _fail(
+            EXIT_INTERRUPTED, "interrupted; no dataset was changed (a partial download is kept to resume)."
+        )
     except OSError as error:
         return _fail(EXIT_DATA, f"{error}; no dataset was changed.")
     return 0

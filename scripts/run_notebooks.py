@@ -68,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("notebooks", nargs="+", type=Path, help="notebooks, run in the order given")
     parser.add_argument("--output-dir", type=Path, default=OUTPUT_DIR, help="where executed copies go")
-    parser.add_argument("--cell-timeout", type=int, default=3600, help="seconds one cell may take (default 3600)")
+    parser.add_argument(
+        "--cell-timeout", type=int, default=3600, help="seconds one cell may take (default 3600)"
+    )
     args = parser.parse_args(argv)
     missing = [str(p) for p in args.notebooks if not p.is_file()]
     if missing:

@@ -87,7 +87,10 @@ def setup() -> int:
     if not venv_python().exists():
         say(f"Creating a virtual environment in {VENV.relative_to(REPO)}/")
         if run([sys.executable, "-m", "venv", VENV]) != 0:
-            print("Could not create .venv: is the venv module installed (Debian: apt install python3-venv)?", file=sys.stderr)
+            print(
+                "Could not create .venv: is the venv module installed (Debian: apt install python3-venv)?",
+                file=sys.stderr,
+            )
             return EXIT_SETUP
     wanted = install_digest()
     if STAMP.exists() and STAMP.read_text().strip() == wanted:
@@ -144,7 +147,8 @@ def test(extra: list[str]) -> int:
             "notebooks",
             "--nbval-lax",
             "--nbval-current-env",
-            "--nbval-sanitize-with", SANITIZE_FILE.relative_to(REPO),
+            "--nbval-sanitize-with",
+            SANITIZE_FILE.relative_to(REPO),
         ]
     say("Running the tests")
     return run([*command, *extra])
@@ -165,7 +169,9 @@ def clean(everything: bool) -> int:
             say(f"Removing {target.relative_to(REPO)}")
             shutil.rmtree(target)
     if everything:
-        say("Kept data/downloads/ (verified archives are slow to fetch again); delete it by hand if you want.")
+        say(
+            "Kept data/downloads/ (verified archives are slow to fetch again); delete it by hand if you want."
+        )
     return 0
 
 
@@ -177,8 +183,14 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("task", choices=("tutorial", "test", "setup", "data", "sample", "lab", "clean"))
-    parser.add_argument("--all", action="store_true", help="with clean: also remove .venv and the prepared dataset")
-    parser.add_argument("extra", nargs=argparse.REMAINDER, help="after --: passed on (download_data.py for data/sample/tutorial, pytest for test)")
+    parser.add_argument(
+        "--all", action="store_true", help="with clean: also remove .venv and the prepared dataset"
+    )
+    parser.add_argument(
+        "extra",
+        nargs=argparse.REMAINDER,
+        help="after --: passed on (download_data.py for data/sample/tutorial, pytest for test)",
+    )
     return parser
 
 

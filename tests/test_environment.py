@@ -25,7 +25,18 @@ def requirement_pins() -> dict[str, str]:
 
 def test_requirements_pin_the_stack_the_tutorial_needs():
     pins = requirement_pins()
-    for name in ("tensorflow", "keras", "numpy", "scipy", "matplotlib", "pillow", "jupyter", "nbval", "pytest", "tqdm"):
+    for name in (
+        "tensorflow",
+        "keras",
+        "numpy",
+        "scipy",
+        "matplotlib",
+        "pillow",
+        "jupyter",
+        "nbval",
+        "pytest",
+        "tqdm",
+    ):
         assert name in pins, f"{name} is not pinned in requirements.txt"
     assert pins["tensorflow"] == "2.21.0"
     assert pins["keras"].startswith("3."), "the tutorial is written for Keras 3"
@@ -53,7 +64,9 @@ def test_environment_yml_installs_requirements_txt_on_python_311():
     for spec in conda_packages:
         name, _, version = spec.partition("=")
         if name.lower() in pins:
-            assert version == pins[name.lower()], f"environment.yml pins {spec}, requirements.txt {pins[name.lower()]}"
+            assert version == pins[name.lower()], (
+                f"environment.yml pins {spec}, requirements.txt {pins[name.lower()]}"
+            )
 
 
 def test_python_matches_the_environment_file():

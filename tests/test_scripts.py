@@ -25,7 +25,9 @@ def test_help_exits_zero_and_describes_the_script(script):
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
 def test_bad_arguments_exit_2(script):
-    result = subprocess.run([sys.executable, script, "--no-such-option"], capture_output=True, text=True, cwd=REPO)
+    result = subprocess.run(
+        [sys.executable, script, "--no-such-option"], capture_output=True, text=True, cwd=REPO
+    )
     assert result.returncode == 2
     assert "error" in result.stderr
 
@@ -44,6 +46,8 @@ def test_import_does_no_work(script, capsys, tmp_path, monkeypatch):
 
 def test_setup_is_idempotent():
     # The test run itself was set up by tasks.py, so a second setup has nothing to install.
-    result = subprocess.run([sys.executable, REPO / "scripts" / "tasks.py", "setup"], capture_output=True, text=True, cwd=REPO)
+    result = subprocess.run(
+        [sys.executable, REPO / "scripts" / "tasks.py", "setup"], capture_output=True, text=True, cwd=REPO
+    )
     assert result.returncode == 0, result.stderr
     assert "already up to date" in result.stdout

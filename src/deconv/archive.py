@@ -1,8 +1,9 @@
 """Zip extraction that a hostile or broken archive cannot abuse.
 
 Refused before anything is written: absolute paths, ``..`` components,
-symbolic links, too many members, and a declared unpacked size over the cap
-(zip bombs). A member's CRC and size are checked as it is read.
+symbolic links, encrypted members or compression methods zipfile cannot
+read, too many members, and a declared unpacked size over the cap (zip
+bombs). A member's CRC and size are checked as it is read.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from __future__ import annotations
 import shutil
 import stat
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
+
+READABLE_METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA})
 
 
 class ArchiveError(RuntimeError):
@@ -24,18 +28,14 @@ def _is_symlink(info: zipfile.ZipInfo) -> bool:
 def _safe_member_path(name: str) -> PurePosixPath:
     # Zip names use '/', but some tools write '\\': treat both as separators.
     path = PurePosixPath(name.replace("\\", "/"))
-    if path.is_absolute() or name.startswith(("/", "\\")) or (
-        len(name) > 1 and name[1] == ":"
-    ):
+    if path.is_absolute() or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
         raise ArchiveError(f"refusing member with an absolute path: {name!r}")
     if ".." in path.parts:
         raise ArchiveError(f"refusing member that climbs out with '..': {name!r}")
     return path
 
 
-def check_zip(
-    archive: Path, *, max_total_bytes: int, max_members: int = 100_000
-) -> list[zipfile.ZipInfo]:
+def check_zip(archive: Path, *, max_total_bytes: int, max_members: int = 100_000) -> list[zipfile.ZipInfo]:
     """Return the archive's file members after checking all of them."""
     try:
         with zipfile.ZipFile(archive) as zf:
@@ -49,6 +49,13 @@ def check_zip(
         _safe_member_path(info.filename)
         if _is_symlink(info):
             raise ArchiveError(f"refusing symbolic link member: {info.filename!r}")
+        if info.flag_bits & 0x1:
+            raise ArchiveError(f"refusing encrypted member: {info.filename!r}")
+        if info.compress_type not in READABLE_METHODS:
+            raise ArchiveError(
+                f"{info.filename!r} uses zip compression method {info.compress_type}, "
+                "which Python cannot unpack; re-pack the archive with plain deflate"
+            )
         total += info.file_size
     if total > max_total_bytes:
         raise ArchiveError(
@@ -86,6 +93,6 @@ def extract_zip(
                 with zf.open(info) as source, open(target, "wb") as out:
                     shutil.copyfileobj(source, out, 1 << 20)
                 written.append(target)
-    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as error:
+    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, zlib.error) as error:
         raise ArchiveError(f"{archive.name} is corrupt ({error})") from None
     return written

@@ -53,14 +53,10 @@ def verify(path: Path, *, size: int | None, sha256: str | None) -> str:
     """Check size and checksum; return the sha256. Raises VerificationError."""
     actual_size = path.stat().st_size
     if size is not None and actual_size != size:
-        raise VerificationError(
-            f"{path.name} is {actual_size:,} bytes, expected {size:,}"
-        )
+        raise VerificationError(f"{path.name} is {actual_size:,} bytes, expected {size:,}")
     actual = sha256_of(path)
     if sha256 is not None and actual != sha256.lower():
-        raise VerificationError(
-            f"{path.name} has sha256 {actual}, expected {sha256.lower()}"
-        )
+        raise VerificationError(f"{path.name} has sha256 {actual}, expected {sha256.lower()}")
     return actual
 
 
@@ -107,9 +103,7 @@ def _fetch_once(url: str, part: Path, timeout: float, progress: bool) -> None:
             content_range = response.headers.get("Content-Range", "")
             if not content_range.startswith(f"bytes {offset}-"):
                 part.unlink()
-                raise ConnectionError(
-                    f"server resumed at the wrong place ({content_range!r}); starting over"
-                )
+                raise ConnectionError(f"server resumed at the wrong place ({content_range!r}); starting over")
         length = response.headers.get("Content-Length")
         total = offset + int(length) if length and length.isdigit() else None
         mode = "ab" if offset else "wb"
@@ -121,9 +115,7 @@ def _fetch_once(url: str, part: Path, timeout: float, progress: bool) -> None:
                 out.write(chunk)
                 bar.update(len(chunk))
         if total is not None and part.stat().st_size < total:
-            raise ConnectionError(
-                f"connection closed after {part.stat().st_size:,} of {total:,} bytes"
-            )
+            raise ConnectionError(f"connection closed after {part.stat().st_size:,} of {total:,} bytes")
 
 
 def download(
@@ -135,8 +127,10 @@ def download(
     policy: RetryPolicy | None = None,
     progress: bool = True,
     log=print,
-) -> str:
-    """Download the first address that works to ``destination``; return its sha256.
+) -> tuple[str, str]:
+    """Download the first address that works to ``destination``.
+
+    Return the file's sha256 and the address that delivered it.
 
     Raises DownloadError when no address delivers, VerificationError when
     the delivered file is not the expected one (the file is then deleted).
@@ -159,13 +153,7 @@ def download(
             except _Permanent as error:
                 last_error = str(error)
                 break
-            except (
-                ConnectionError,
-                TimeoutError,
-                socket.timeout,
-                http.client.HTTPException,
-                OSError,
-            ) as error:
+            except (ConnectionError, TimeoutError, http.client.HTTPException, OSError) as error:
                 last_error = str(error) or type(error).__name__
                 if attempt < policy.attempts:
                     delay = policy.backoff * 2 ** (attempt - 1)
@@ -178,7 +166,7 @@ def download(
                 part.unlink(missing_ok=True)
                 raise
             os.replace(part, destination)
-            return digest
+            return digest, url
         # The .part stays: a mirror of the same file, or the next run, resumes it,
         # and verification catches a mismatch.
         failures.append(f"{url}: {last_error}")

@@ -85,4 +85,9 @@ def place_image(source: Path, target: Path, verdict: Verdict) -> None:
     from PIL import Image
 
     with Image.open(source) as image:
+        if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+            # Flatten transparency onto white rather than letting it turn black.
+            rgba = image.convert("RGBA")
+            image = Image.new("RGB", rgba.size, "white")
+            image.paste(rgba, mask=rgba.getchannel("A"))
         image.convert("RGB").save(target, format="JPEG", quality=JPEG_QUALITY)

@@ -28,9 +28,7 @@ class DatasetLayoutError(ValueError):
 
 
 def _image_count(folder: Path) -> int:
-    return sum(
-        1 for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-    )
+    return sum(1 for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def _check_split(split_dir: Path) -> dict[str, int]:
@@ -40,9 +38,7 @@ def _check_split(split_dir: Path) -> dict[str, int]:
             f"{' and '.join(c + '/' for c in CLASS_NAMES)}."
         )
     folders = sorted(p.name for p in split_dir.iterdir() if p.is_dir())
-    stray_files = sorted(
-        p.name for p in split_dir.iterdir() if p.is_file() and p.name not in OS_JUNK_FILES
-    )
+    stray_files = sorted(p.name for p in split_dir.iterdir() if p.is_file() and p.name not in OS_JUNK_FILES)
     expected = list(CLASS_NAMES)
     if folders != expected or stray_files:
         found = ", ".join([f + "/" for f in folders] + stray_files) or "nothing"
@@ -57,10 +53,7 @@ def _check_split(split_dir: Path) -> dict[str, int]:
                 "single class and every label would be 0."
             )
         elif extra:
-            message += (
-                f" Keras would treat {', '.join(e + '/' for e in extra)} as extra classes;"
-                " remove it."
-            )
+            message += f" Keras would treat {', '.join(e + '/' for e in extra)} as extra classes; remove it."
         if stray_files:
             message += " Loose files belong inside a class folder."
         raise DatasetLayoutError(message)

@@ -70,9 +70,7 @@ def _per_class(request: Request) -> tuple[int | str, int | str]:
     train_default, validation_default = DEFAULT_PER_CLASS[request.dataset]
     train = request.train_per_class if request.train_per_class is not None else train_default
     validation = (
-        request.validation_per_class
-        if request.validation_per_class is not None
-        else validation_default
+        request.validation_per_class if request.validation_per_class is not None else validation_default
     )
     return train, validation
 
@@ -139,16 +137,21 @@ def _exclusive(data_dir: Path):
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise DataError(
-                f"another run is preparing data in {data_dir}; wait for it to finish"
-            ) from None
+            raise DataError(f"another run is preparing data in {data_dir}; wait for it to finish") from None
         yield
 
 
 def _remove_leftovers(data_dir: Path, log) -> None:
-    """Remove what a killed run left: half-built datasets, never the real one."""
-    for leftover in data_dir.glob(f".{DATASET_DIRNAME}.*-*"):
-        if leftover.name.startswith((BUILD_PREFIX, OLD_PREFIX)) and leftover.is_dir():
+    """Clean up after a killed run: half-built datasets go, a complete one comes back."""
+    root = data_dir / DATASET_DIRNAME
+    for leftover in sorted(data_dir.glob(f".{DATASET_DIRNAME}.*-*")):
+        if not leftover.is_dir():
+            continue
+        if leftover.name.startswith(OLD_PREFIX) and not root.exists():
+            # Killed between moving the old dataset aside and moving the new one in.
+            log(f"Restoring the previous dataset from {leftover.name}, moved aside by an interrupted run.")
+            os.replace(leftover, root)
+        elif leftover.name.startswith((BUILD_PREFIX, OLD_PREFIX)):
             log(f"Removing {leftover.name}, left over from an interrupted run.")
             shutil.rmtree(leftover, ignore_errors=True)
 
@@ -191,12 +194,17 @@ def _obtain_archive(request: Request, source: Source, log) -> tuple[Path, dict]:
         except RuntimeError as error:
             log(f"  it does not verify ({error}); downloading it again.")
             cached.unlink()
-    digest = download(
-        urls, cached, size=size, sha256=sha256, policy=request.policy,
-        progress=request.progress, log=log,
+    digest, url = download(
+        urls,
+        cached,
+        size=size,
+        sha256=sha256,
+        policy=request.policy,
+        progress=request.progress,
+        log=log,
     )
     log(f"Downloaded and verified {cached.name} ({cached.stat().st_size:,} bytes).")
-    return cached, {"archive": str(cached), "url": urls, "archive_sha256": digest}
+    return cached, {"archive": str(cached), "url": url, "archive_sha256": digest}
 
 
 def _find_folder(extracted: Path, relative: str) -> Path:
@@ -261,12 +269,18 @@ def _build_filtered(extracted: Path, built: Path, progress: bool) -> _Sorter:
 def _split(items: list, train: int | str, validation: int | str, label: str):
     available = len(items)
     if validation == ALL:
-        if train > available:
-            raise DataError(f"asked for {train} training {label} but only {available} are usable")
+        if train >= available:
+            raise DataError(
+                f"asked for {train} training {label} but only {available} are usable, "
+                "which leaves none for validation"
+            )
         return items[:train], items[train:]
     if train == ALL:
         if validation >= available:
-            raise DataError(f"asked for {validation} validation {label} but only {available} are usable")
+            raise DataError(
+                f"asked for {validation} validation {label} but only {available} are usable, "
+                "which leaves none for training"
+            )
         return items[validation:], items[:validation]
     if train + validation > available:
         raise DataError(
@@ -285,9 +299,13 @@ def _build_full(extracted: Path, built: Path, request: Request) -> _Sorter:
         # Deterministic: the same seed picks the same photos for each split.
         random.Random(f"{request.seed}-{name}").shuffle(kept)
         train_items, validation_items = _split(kept, train, validation, name)
-        sorter.place(sorted(train_items, key=lambda item: _numeric_key(item[0])), built / "train" / name, name[:-1])
         sorter.place(
-            sorted(validation_items, key=lambda item: _numeric_key(item[0])), built / "validation" / name, name[:-1]
+            sorted(train_items, key=lambda item: _numeric_key(item[0])), built / "train" / name, name[:-1]
+        )
+        sorter.place(
+            sorted(validation_items, key=lambda item: _numeric_key(item[0])),
+            built / "validation" / name,
+            name[:-1],
         )
     return sorter
 
@@ -333,7 +351,10 @@ def prepare(request: Request, log=print) -> dict:
             shutil.rmtree(built, ignore_errors=True)
     log(f"Dataset ready at {request.dataset_root}: {format_counts(manifest['counts'])}.")
     if manifest.get("dropped"):
-        log(f"  {len(manifest['dropped'])} unusable files left out; {MANIFEST_NAME} lists them with the reason.")
+        log(
+            f"  {len(manifest['dropped'])} unusable files left out; "
+            f"{MANIFEST_NAME} lists them with the reason."
+        )
     return manifest
 
 
@@ -349,10 +370,16 @@ def _build(request: Request, built: Path, log) -> dict:
         from .sample import generate_sample
 
         train, validation = _per_class(request)
-        log(f"Generating the synthetic sample: {train} train + {validation} validation images per class (seed {request.seed}).")
+        log(
+            f"Generating the synthetic sample: {train} train + {validation} validation images "
+            f"per class (seed {request.seed})."
+        )
         generate_sample(
-            built, seed=request.seed, train_per_class=train,
-            validation_per_class=validation, progress=request.progress,
+            built,
+            seed=request.seed,
+            train_per_class=train,
+            validation_per_class=validation,
+            progress=request.progress,
         )
         manifest.update(title=SAMPLE_TITLE, source=None, dropped=[], converted=[])
     else:

@@ -1,0 +1,76 @@
+"""Fixtures shared by the data tests: a loopback HTTP server, test archives,
+and a runner for scripts/download_data.py as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+TESTS_DIR = Path(__file__).resolve().parent
+REPO_ROOT = TESTS_DIR.parent
+SCRIPT = REPO_ROOT / "scripts" / "download_data.py"
+if str(TESTS_DIR) not in sys.path:  # the helper modules beside this file
+    sys.path.insert(0, str(TESTS_DIR))
+
+import archives  # noqa: E402
+from servers import ArchiveServer  # noqa: E402
+
+# A bound on any one run of the script, so a hang fails the test instead of
+# hanging the suite. Not a performance assertion: runs take a few seconds.
+SCRIPT_TIMEOUT = 300
+
+
+def run_script(*args) -> subprocess.CompletedProcess:
+    """Run scripts/download_data.py with ``args`` (converted to str)."""
+    env = dict(os.environ)
+    env.pop("DECONV_DATA_DIR", None)
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *map(str, args)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=SCRIPT_TIMEOUT,
+        env=env,
+    )
+
+
+@pytest.fixture
+def server():
+    srv = ArchiveServer()
+    try:
+        yield srv
+    finally:
+        srv.close()
+
+
+@pytest.fixture(scope="session")
+def jpegs() -> list[bytes]:
+    return archives.rgb_jpegs(6)
+
+
+@pytest.fixture(scope="session")
+def odd_images() -> dict[str, bytes]:
+    return archives.odd_images()
+
+
+@pytest.fixture(scope="session")
+def test_archives(tmp_path_factory, jpegs, odd_images):
+    """Zips shaped like the real archives, written once per session."""
+    folder = tmp_path_factory.mktemp("archives")
+    filtered = archives.write_zip(folder / "cats_and_dogs_filtered.zip", archives.filtered_members(jpegs))
+    petimages = archives.write_zip(
+        folder / "kagglecatsanddogs_5340.zip",
+        archives.petimages_members(jpegs, odd_images),
+        compression=zipfile.ZIP_DEFLATED,
+    )
+    return {
+        "filtered": filtered,
+        "filtered_sha256": archives.sha256_of(filtered),
+        "full": petimages,
+        "full_sha256": archives.sha256_of(petimages),
+    }

@@ -1,0 +1,885 @@
+"""scripts/download_data.py end to end: a real subprocess, real HTTP on
+127.0.0.1, real zips and JPEGs. Plus direct tests of deconv.fetch where a
+direct call says more than the CLI can."""
+
+from __future__ import annotations
+
+import datetime
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import warnings
+import zipfile
+from pathlib import Path
+
+import archives
+import pytest
+from PIL import Image
+
+from conftest import REPO_ROOT, SCRIPT, SCRIPT_TIMEOUT, run_script
+from deconv.fetch import DownloadError, RetryPolicy, VerificationError, download
+
+FILTERED_PATH = "/mledu-datasets/cats_and_dogs_filtered.zip"
+FULL_PATH = "/download/kagglecatsanddogs_5340.zip"
+FAST = ("--retries", "2", "--timeout", "1", "--backoff", "0.05")  # quick failures
+FILTERED_COUNTS = archives.FILTERED_COUNTS
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def dataset_files(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def image_files(root: Path) -> list[str]:
+    return [f for f in dataset_files(root) if f != "manifest.json"]
+
+
+def manifest_of(data_dir: Path) -> dict:
+    return json.loads((data_dir / "cats_and_dogs" / "manifest.json").read_text())
+
+
+def error_line(result: subprocess.CompletedProcess) -> str:
+    """The one line the script writes to stderr when it fails (run with --quiet)."""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one line on stderr, got:\n{result.stderr}"
+    assert lines[0].startswith("download_data.py: error: "), lines[0]
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def leftovers(data_dir: Path) -> list[str]:
+    return sorted(p.name for p in data_dir.glob(".cats_and_dogs.*"))
+
+
+def assert_no_dataset(data_dir: Path) -> None:
+    assert not (data_dir / "cats_and_dogs").exists()
+    assert leftovers(data_dir) == []
+
+
+def downloads(data_dir: Path) -> list[str]:
+    folder = data_dir / "downloads"
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def assert_all_rgb_jpegs(root: Path) -> None:
+    files = [root / f for f in image_files(root)]
+    assert files
+    for path in files:
+        assert path.suffix == ".jpg"
+        with Image.open(path) as image:
+            assert image.format == "JPEG", path
+            assert image.mode == "RGB", path
+            image.load()
+
+
+def filtered_image_names() -> list[str]:
+    """The files the filtered dataset must hold, as the test zip lays them out."""
+    return sorted(
+        name.removeprefix(archives.FILTERED_TOP + "/")
+        for name, _ in archives.filtered_members([b""])
+        if name.endswith(".jpg")
+    )
+
+
+@pytest.fixture
+def filtered_served(server, test_archives):
+    """The filtered-shaped zip served normally; (address, sha256, bytes)."""
+    body = test_archives["filtered"].read_bytes()
+    url = server.serve(FILTERED_PATH, body)
+    return url, test_archives["filtered_sha256"], body
+
+
+def prepare_filtered(data_dir: Path, test_archives, *extra) -> None:
+    result = run_script(
+        "--data-dir",
+        data_dir,
+        "--archive",
+        test_archives["filtered"],
+        "--sha256",
+        test_archives["filtered_sha256"],
+        "--quiet",
+        *extra,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def prepare_full(data_dir: Path, test_archives, *extra) -> subprocess.CompletedProcess:
+    return run_script(
+        "--dataset",
+        "full",
+        "--data-dir",
+        data_dir,
+        "--archive",
+        test_archives["full"],
+        "--sha256",
+        test_archives["full_sha256"],
+        "--quiet",
+        *extra,
+    )
+
+
+# ---------------------------------------------------------------- filtered over HTTP
+
+
+def test_filtered_download_builds_dataset_and_manifest(tmp_path, server, filtered_served):
+    url, sha256, body = filtered_served
+    data_dir = tmp_path / "data"
+    result = run_script("--data-dir", data_dir, "--url", url, "--sha256", sha256)
+    assert result.returncode == 0, result.stderr
+    assert "Dataset ready at" in result.stdout
+
+    root = data_dir / "cats_and_dogs"
+    assert image_files(root) == filtered_image_names()
+    # Files arrive unchanged: a photo in the dataset is the zip member's bytes.
+    with zipfile.ZipFile(data_dir / "downloads/cats_and_dogs_filtered.zip") as zf:
+        member = f"{archives.FILTERED_TOP}/validation/dogs/dog.2999.jpg"
+        assert (root / "validation/dogs/dog.2999.jpg").read_bytes() == zf.read(member)
+    assert_all_rgb_jpegs(root)
+
+    manifest = manifest_of(data_dir)
+    assert manifest["dataset"] == "filtered"
+    assert manifest["source"]["name"] == "filtered"
+    assert manifest["source"]["url"] == url
+    assert manifest["source"]["archive_size"] == len(body)
+    assert manifest["source"]["archive_sha256"] == sha256
+    assert manifest["counts"] == FILTERED_COUNTS
+    assert manifest["dropped"] == []
+    assert manifest["seed"] == 0
+    created = datetime.datetime.strptime(manifest["created"], "%Y-%m-%dT%H:%M:%SZ")
+    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    assert abs(now - created) < datetime.timedelta(days=1)  # a UTC time stamp, not a duration check
+
+    # The verified archive is kept for next time, with no .part beside it.
+    assert downloads(data_dir) == ["cats_and_dogs_filtered.zip"]
+    assert archives.sha256_of(data_dir / "downloads/cats_and_dogs_filtered.zip") == sha256
+    assert leftovers(data_dir) == []
+    assert [seen.range for seen in server.seen(FILTERED_PATH)] == [None]
+
+
+def test_second_run_does_nothing_and_contacts_no_server(tmp_path, server, filtered_served):
+    url, sha256, _ = filtered_served
+    data_dir = tmp_path / "data"
+    args = ("--data-dir", data_dir, "--url", url, "--sha256", sha256)
+    assert run_script(*args, "--quiet").returncode == 0
+    before = manifest_of(data_dir)
+    assert len(server.seen()) == 1
+
+    again = run_script(*args)
+    assert again.returncode == 0, again.stderr
+    assert "nothing to do" in again.stdout
+    assert len(server.seen()) == 1
+    assert manifest_of(data_dir) == before
+
+    # Without the dataset, the kept archive rebuilds it: still no request.
+    shutil.rmtree(data_dir / "cats_and_dogs")
+    rebuilt = run_script(*args)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "already downloaded" in rebuilt.stdout
+    assert len(server.seen()) == 1
+    assert manifest_of(data_dir)["counts"] == FILTERED_COUNTS
+
+
+def test_resume_after_dropped_connection(tmp_path, server, test_archives):
+    body = test_archives["filtered"].read_bytes()
+    cut = 1_000_000
+    url = server.serve(FILTERED_PATH, body, mode="drop", after=cut)
+    data_dir = tmp_path / "data"
+    result = run_script(
+        "--data-dir",
+        data_dir,
+        "--url",
+        url,
+        "--sha256",
+        test_archives["filtered_sha256"],
+        "--retries",
+        "3",
+        "--timeout",
+        "10",
+        "--backoff",
+        "0.05",
+    )
+    assert result.returncode == 0, result.stderr
+    assert [seen.range for seen in server.seen(FILTERED_PATH)] == [None, f"bytes={cut}-"]
+    assert f"Resuming {url} at {cut:,} bytes" in result.stdout
+    assert downloads(data_dir) == ["cats_and_dogs_filtered.zip"]
+    assert (data_dir / "downloads/cats_and_dogs_filtered.zip").read_bytes() == body
+    assert image_files(data_dir / "cats_and_dogs") == filtered_image_names()
+    assert manifest_of(data_dir)["counts"] == FILTERED_COUNTS
+
+
+def test_partial_download_is_kept_and_resumed_by_the_next_run(tmp_path, server, test_archives):
+    body = test_archives["filtered"].read_bytes()
+    cut = 700_000
+    url = server.serve(FILTERED_PATH, body, mode="drop", after=cut)
+    data_dir = tmp_path / "data"
+    args = ("--data-dir", data_dir, "--url", url, "--sha256", test_archives["filtered_sha256"], "--quiet")
+
+    first = run_script(*args, "--retries", "1")
+    assert first.returncode == 1
+    assert url in error_line(first)
+    assert_no_dataset(data_dir)
+    part = data_dir / "downloads/cats_and_dogs_filtered.zip.part"
+    assert downloads(data_dir) == [part.name]
+    assert part.read_bytes() == body[:cut]
+
+    second = run_script(*args, "--retries", "1")
+    assert second.returncode == 0, second.stderr
+    assert [seen.range for seen in server.seen(FILTERED_PATH)] == [None, f"bytes={cut}-"]
+    assert downloads(data_dir) == ["cats_and_dogs_filtered.zip"]
+    assert manifest_of(data_dir)["counts"] == FILTERED_COUNTS
+
+
+@pytest.mark.parametrize(
+    "mode, options, says, requests",
+    [
+        ("status", {"status": 404}, "HTTP 404", 1),  # permanent: not retried
+        ("status", {"status": 500}, "HTTP 500", 2),  # retried, --retries 2
+        ("stall", {}, "timed out", 2),  # accepts, never answers
+        ("stall_body", {"after": 1000}, "timed out", 2),  # headers, some bytes, then silence
+    ],
+    ids=["404", "500", "stall", "stall-after-headers"],
+)
+def test_download_failure_exits_1_with_one_clear_line(
+    tmp_path, server, test_archives, mode, options, says, requests
+):
+    url = server.serve(FILTERED_PATH, test_archives["filtered"].read_bytes(), mode=mode, **options)
+    data_dir = tmp_path / "data"
+    result = run_script(
+        "--data-dir", data_dir, "--url", url, "--sha256", test_archives["filtered_sha256"], "--quiet", *FAST
+    )
+    assert result.returncode == 1
+    line = error_line(result)
+    assert url in line
+    assert says in line
+    assert "--archive" in line  # says what to do offline
+    assert len(server.seen(FILTERED_PATH)) == requests
+    assert_no_dataset(data_dir)
+    assert not (data_dir / "downloads/cats_and_dogs_filtered.zip").exists()
+
+
+def test_404_falls_back_to_the_next_address(tmp_path, server, filtered_served):
+    good, sha256, _ = filtered_served
+    missing = server.url("/gone/cats_and_dogs_filtered.zip")
+    data_dir = tmp_path / "data"
+    result = run_script("--data-dir", data_dir, "--url", missing, "--url", good, "--sha256", sha256, *FAST)
+    assert result.returncode == 0, result.stderr
+    assert [seen.path for seen in server.seen()] == ["/gone/cats_and_dogs_filtered.zip", FILTERED_PATH]
+    manifest = manifest_of(data_dir)
+    assert manifest["source"]["url"] == good
+    assert manifest["counts"] == FILTERED_COUNTS
+
+
+def test_size_mismatch_with_the_registered_archive_exits_3(tmp_path, server, filtered_served):
+    url, _, body = filtered_served
+    data_dir = tmp_path / "data"
+    result = run_script("--data-dir", data_dir, "--url", url, "--quiet", *FAST)
+    assert result.returncode == 3
+    line = error_line(result)
+    assert f"{len(body):,} bytes, expected 68,606,236" in line
+    assert_no_dataset(data_dir)
+    assert downloads(data_dir) == []  # neither the .zip nor a .part
+
+
+def test_checksum_mismatch_exits_3(tmp_path, server, filtered_served):
+    url, actual, _ = filtered_served
+    wrong = "0123456789abcdef" * 4
+    data_dir = tmp_path / "data"
+    result = run_script("--data-dir", data_dir, "--url", url, "--sha256", wrong, "--quiet", *FAST)
+    assert result.returncode == 3
+    line = error_line(result)
+    assert wrong in line and actual in line
+    assert_no_dataset(data_dir)
+    assert downloads(data_dir) == []
+
+
+def test_cached_archive_that_no_longer_verifies_is_downloaded_again(tmp_path, server, filtered_served):
+    url, sha256, body = filtered_served
+    data_dir = tmp_path / "data"
+    cached = data_dir / "downloads/cats_and_dogs_filtered.zip"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(body[:-10] + b"corrupted!")
+    result = run_script("--data-dir", data_dir, "--url", url, "--sha256", sha256)
+    assert result.returncode == 0, result.stderr
+    assert "does not verify" in result.stdout
+    assert cached.read_bytes() == body
+    assert len(server.seen(FILTERED_PATH)) == 1
+
+
+# ---------------------------------------------------------------- --archive (offline)
+
+
+def test_archive_offline_with_sha256(tmp_path, test_archives):
+    data_dir = tmp_path / "data"
+    prepare_filtered(data_dir, test_archives)
+    manifest = manifest_of(data_dir)
+    assert manifest["source"]["archive"] == str(test_archives["filtered"])
+    assert manifest["source"]["url"] is None
+    assert manifest["source"]["archive_sha256"] == test_archives["filtered_sha256"]
+    assert manifest["counts"] == FILTERED_COUNTS
+    assert image_files(data_dir / "cats_and_dogs") == filtered_image_names()
+    assert test_archives["filtered"].exists()  # the user's file is left where it was
+    assert downloads(data_dir) == []
+
+
+def test_archive_with_wrong_sha256_exits_3_and_keeps_the_users_file(tmp_path, test_archives):
+    data_dir = tmp_path / "data"
+    mine = tmp_path / "mine.zip"
+    mine.write_bytes(test_archives["filtered"].read_bytes())
+    result = run_script("--data-dir", data_dir, "--archive", mine, "--sha256", "f" * 64, "--quiet")
+    assert result.returncode == 3
+    assert "mine.zip" in error_line(result)
+    assert mine.exists()
+    assert_no_dataset(data_dir)
+
+
+def test_missing_archive_file_exits_5(tmp_path):
+    data_dir = tmp_path / "data"
+    result = run_script("--data-dir", data_dir, "--archive", tmp_path / "nope.zip", "--quiet")
+    assert result.returncode == 5
+    assert "nope.zip" in error_line(result)
+    assert_no_dataset(data_dir)
+
+
+# ---------------------------------------------------------------- unsafe or corrupt archives
+
+
+def hostile_zip(tmp_path: Path, kind: str, jpegs) -> Path:
+    """A filtered-shaped zip (a few photos) with one hostile member."""
+    members = archives.filtered_members(
+        jpegs, counts={"train": {"cats": 2, "dogs": 2}, "validation": {"cats": 2, "dogs": 2}}
+    )
+    path = tmp_path / f"{kind}.zip"
+    if kind == "dotdot":
+        members.append((f"{archives.FILTERED_TOP}/../../../escaped.txt", b"escaped"))
+    elif kind == "absolute":
+        members.append((str(tmp_path / "escaped-absolute.txt"), b"escaped"))
+    elif kind == "symlink":
+        link = zipfile.ZipInfo(f"{archives.FILTERED_TOP}/train/cats/link.jpg")
+        link.external_attr = 0o120777 << 16
+        members.append((link, str(tmp_path / "sentinel.txt")))
+        # A second member of the same name would write through the link.
+        members.append((f"{archives.FILTERED_TOP}/train/cats/link.jpg", b"overwritten"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # zipfile: "Duplicate name"
+            return archives.write_zip(path, members)
+    elif kind == "bomb":
+        return archives.zero_bomb(path, 300, f"{archives.FILTERED_TOP}/train/cats/bomb.jpg")
+    elif kind in ("lying-size", "corrupt-deflate"):
+        members.append((f"{archives.FILTERED_TOP}/train/cats/big.jpg", b"\0" * 100_000))
+        archives.write_zip(path, members, compression=zipfile.ZIP_DEFLATED)
+        if kind == "lying-size":  # declares 1 kB, inflates to 100 kB
+            archives.patch_declared_size(path, f"{archives.FILTERED_TOP}/train/cats/big.jpg", 1000)
+        else:
+            archives.corrupt_member_data(path, f"{archives.FILTERED_TOP}/train/cats/big.jpg")
+        return path
+    elif kind == "not-a-zip":
+        path.write_bytes(b"<html>Sign in to continue</html>\n" * 100)
+        return path
+    return archives.write_zip(path, members)
+
+
+@pytest.mark.parametrize(
+    "kind, says",
+    [
+        ("dotdot", "'..'"),
+        ("absolute", "absolute path"),
+        ("symlink", "symbolic link"),
+        ("bomb", "zip bomb"),
+        ("lying-size", "corrupt"),
+        ("corrupt-deflate", "corrupt"),
+        ("not-a-zip", "not a readable zip"),
+    ],
+)
+def test_unsafe_or_corrupt_archive_exits_4_and_writes_nothing(tmp_path, jpegs, kind, says):
+    sentinel = tmp_path / "sentinel.txt"
+    sentinel.write_text("untouched")
+    archive = hostile_zip(tmp_path, kind, jpegs)
+    before = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
+    data_dir = tmp_path / "data"
+    result = run_script(
+        "--data-dir", data_dir, "--archive", archive, "--sha256", archives.sha256_of(archive), "--quiet"
+    )
+    assert result.returncode == 4, result.stderr
+    line = error_line(result)
+    assert says in line
+    assert sentinel.read_text() == "untouched"
+    assert not sentinel.is_symlink()
+    # Nothing appeared outside data/, and inside it only the lock file.
+    after = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
+    assert [p for p in after if not p.startswith("data")] == before
+    assert sorted(p.name for p in data_dir.iterdir()) == [".lock"]
+
+
+# ---------------------------------------------------------------- full (PetImages)
+
+
+def test_full_drops_broken_files_and_converts_odd_ones(tmp_path, server, test_archives, odd_images):
+    url = server.serve(FULL_PATH, test_archives["full"].read_bytes())
+    data_dir = tmp_path / "data"
+    result = run_script(
+        "--dataset",
+        "full",
+        "--data-dir",
+        data_dir,
+        "--url",
+        url,
+        "--sha256",
+        test_archives["full_sha256"],
+        "--train-per-class",
+        "all",
+        "--validation-per-class",
+        "5",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "5 unusable files left out" in result.stdout
+    manifest = manifest_of(data_dir)
+    assert manifest["dataset"] == "full"
+    assert manifest["source"]["url"] == url
+    assert manifest["source"]["archive_sha256"] == test_archives["full_sha256"]
+
+    dropped = {entry["file"]: entry["reason"] for entry in manifest["dropped"]}
+    assert set(dropped) == set(archives.PETIMAGES_DROPPED)
+    for name, reason in archives.PETIMAGES_DROPPED.items():
+        assert reason in dropped[name], (name, dropped[name])
+    converted = {entry["file"]: entry["reason"] for entry in manifest["converted"]}
+    assert set(converted) == archives.PETIMAGES_CONVERTED
+    assert "PNG" in converted["PetImages/Cat/5001.jpg"]
+    assert "CMYK" in converted["PetImages/Cat/5002.jpg"]
+    assert "L colour mode" in converted["PetImages/Dog/5002.jpg"]
+
+    # 30 good photos per class, plus PNG, CMYK and the Exif-only JPEG (cats)
+    # and the grayscale one (dogs); 5 of each for validation, the rest to train.
+    expected = {"train": {"cats": 28, "dogs": 26}, "validation": {"cats": 5, "dogs": 5}}
+    assert manifest["counts"] == expected
+    root = data_dir / "cats_and_dogs"
+    files = image_files(root)
+    assert len(files) == 64
+    assert not any("Thumbs.db" in f or f.endswith((".pdf", ".txt")) for f in files)
+    assert_all_rgb_jpegs(root)
+
+    def placed(stem: str) -> Path:
+        (hit,) = [root / f for f in files if f.endswith(f"/{stem}.jpg")]
+        return hit
+
+    for name in ("cat.5001", "cat.5002", "dog.5002"):  # re-encoded
+        assert placed(name).read_bytes()[:3] == b"\xff\xd8\xff"
+    # A readable JPEG without a JFIF header is kept as it was, not dropped.
+    assert placed("cat.5003").read_bytes() == odd_images["exif_only"]
+    for name in archives.PETIMAGES_DROPPED:
+        stem = ("cat." if "/Cat/" in name else "dog.") + Path(name).stem
+        assert not any(f.endswith(f"/{stem}.jpg") for f in files)
+
+
+def test_full_split_is_deterministic_for_a_seed(tmp_path, test_archives):
+    lists = {}
+    for run, seed in (("a", 7), ("b", 7), ("c", 8)):
+        data_dir = tmp_path / run
+        result = prepare_full(
+            data_dir, test_archives, "--seed", seed, "--train-per-class", 10, "--validation-per-class", 4
+        )
+        assert result.returncode == 0, result.stderr
+        lists[run] = image_files(data_dir / "cats_and_dogs")
+        assert manifest_of(data_dir)["counts"] == {
+            "train": {"cats": 10, "dogs": 10},
+            "validation": {"cats": 4, "dogs": 4},
+        }
+        assert manifest_of(data_dir)["seed"] == seed
+    assert lists["a"] == lists["b"]
+    assert lists["a"] != lists["c"]
+    names = [f.split("/")[-1] for f in lists["a"]]
+    assert len(names) == len(set(names))  # no photo in both splits
+
+
+def test_full_asking_for_more_than_usable_exits_5(tmp_path, test_archives):
+    data_dir = tmp_path / "data"
+    result = prepare_full(data_dir, test_archives, "--train-per-class", 30, "--validation-per-class", 5)
+    assert result.returncode == 5
+    line = error_line(result)
+    assert "asked for 30 + 5 cats but only 33 are usable" in line
+    assert_no_dataset(data_dir)
+
+
+@pytest.mark.parametrize(
+    "train, validation, says",
+    [
+        ("31", "all", "asked for 31 training dogs but only 31 are usable, which leaves none for validation"),
+        ("all", "31", "asked for 31 validation dogs but only 31 are usable, which leaves none for training"),
+    ],
+)
+def test_full_all_but_nothing_left_for_the_other_split_exits_5(
+    tmp_path, test_archives, train, validation, says
+):
+    data_dir = tmp_path / "data"
+    result = prepare_full(
+        data_dir, test_archives, "--train-per-class", train, "--validation-per-class", validation
+    )
+    assert result.returncode == 5
+    assert says in error_line(result)
+    assert_no_dataset(data_dir)
+
+
+# ---------------------------------------------------------------- replacing a dataset
+
+
+def test_force_rebuilds(tmp_path, test_archives):
+    data_dir = tmp_path / "data"
+    prepare_filtered(data_dir, test_archives)
+    marker = data_dir / "cats_and_dogs" / "marker.txt"
+    marker.write_text("from the first build")
+
+    same = run_script(
+        "--data-dir",
+        data_dir,
+        "--archive",
+        test_archives["filtered"],
+        "--sha256",
+        test_archives["filtered_sha256"],
+    )
+    assert same.returncode == 0
+    assert "nothing to do" in same.stdout
+    assert marker.exists()
+
+    prepare_filtered(data_dir, test_archives, "--force")
+    assert not marker.exists()
+    assert manifest_of(data_dir)["counts"] == FILTERED_COUNTS
+    assert leftovers(data_dir) == []
+
+
+def test_damaged_dataset_is_rebuilt(tmp_path, test_archives):
+    data_dir = tmp_path / "data"
+    prepare_filtered(data_dir, test_archives)
+    (data_dir / "cats_and_dogs/train/cats/cat.0.jpg").unlink()
+    result = run_script(
+        "--data-dir",
+        data_dir,
+        "--archive",
+        test_archives["filtered"],
+        "--sha256",
+        test_archives["filtered_sha256"],
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no longer matches its manifest" in result.stdout
+    assert (data_dir / "cats_and_dogs/train/cats/cat.0.jpg").exists()
+
+
+def test_dataset_of_another_kind_is_replaced_only_by_a_complete_one(tmp_path, server, test_archives):
+    data_dir = tmp_path / "data"
+    prepare_filtered(data_dir, test_archives)
+    filtered_files = image_files(data_dir / "cats_and_dogs")
+    filtered_manifest = manifest_of(data_dir)
+
+    # A full dataset that cannot be made, and one that cannot be downloaded.
+    too_many = prepare_full(data_dir, test_archives, "--train-per-class", 100)
+    assert too_many.returncode == 5
+    url = server.serve(FULL_PATH, mode="status", status=404)
+    missing = run_script("--dataset", "full", "--data-dir", data_dir, "--url", url, "--quiet", *FAST)
+    assert missing.returncode == 1
+    for _ in (too_many, missing):
+        assert manifest_of(data_dir) == filtered_manifest
+        assert image_files(data_dir / "cats_and_dogs") == filtered_files
+    assert leftovers(data_dir) == []
+
+    replaced = prepare_full(data_dir, test_archives, "--train-per-class", 10, "--validation-per-class", 4)
+    assert replaced.returncode == 0, replaced.stderr
+    manifest = manifest_of(data_dir)
+    assert manifest["dataset"] == "full"
+    assert manifest["counts"] == {"train": {"cats": 10, "dogs": 10}, "validation": {"cats": 4, "dogs": 4}}
+    assert len(image_files(data_dir / "cats_and_dogs")) == 28
+    assert leftovers(data_dir) == []
+
+
+def test_auto_uses_the_dataset_in_place(tmp_path, test_archives):
+    data_dir = tmp_path / "data"
+    prepare_filtered(data_dir, test_archives)
+    before = manifest_of(data_dir)
+    result = run_script("--dataset", "auto", "--data-dir", data_dir)
+    assert result.returncode == 0, result.stderr
+    assert "Using the cats_and_dogs_filtered" in result.stdout
+    assert manifest_of(data_dir) == before
+
+
+# ---------------------------------------------------------------- interrupted runs
+
+
+def start_until_extracting(data_dir: Path, archive: Path, sha256: str, stderr_file: Path) -> subprocess.Popen:
+    """Start a filtered build and return once it reports that it is extracting."""
+    with open(stderr_file, "w") as err:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                str(SCRIPT),
+                "--data-dir",
+                str(data_dir),
+                "--archive",
+                str(archive),
+                "--sha256",
+                sha256,
+            ],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+        )
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if line.startswith("Extracting"):
+            break
+    else:
+        process.wait(timeout=SCRIPT_TIMEOUT)
+        pytest.fail(f"never reported extracting: {seen} {stderr_file.read_text()}")
+    return process
+
+
+@pytest.mark.parametrize("previous", [None, "full"])
+def test_run_killed_during_extraction_leaves_no_half_dataset(tmp_path, test_archives, previous):
+    data_dir = tmp_path / "data"
+    if previous:
+        assert (
+            prepare_full(
+                data_dir, test_archives, "--train-per-class", 10, "--validation-per-class", 4
+            ).returncode
+            == 0
+        )
+        previous_files = image_files(data_dir / "cats_and_dogs")
+        previous_manifest = manifest_of(data_dir)
+
+    process = start_until_extracting(
+        data_dir, test_archives["filtered"], test_archives["filtered_sha256"], tmp_path / "stderr.txt"
+    )
+    assert process.poll() is None, "finished before it could be killed"
+    process.kill()
+    process.stdout.close()
+    assert process.wait(timeout=SCRIPT_TIMEOUT) == -signal.SIGKILL
+
+    building = leftovers(data_dir)
+    assert len(building) == 1 and building[0].startswith(".cats_and_dogs.building-")
+    if previous:
+        assert manifest_of(data_dir) == previous_manifest
+        assert image_files(data_dir / "cats_and_dogs") == previous_files
+    else:
+        assert not (data_dir / "cats_and_dogs").exists()
+
+    result = run_script(
+        "--data-dir",
+        data_dir,
+        "--archive",
+        test_archives["filtered"],
+        "--sha256",
+        test_archives["filtered_sha256"],
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"Removing {building[0]}" in result.stdout
+    assert leftovers(data_dir) == []
+    assert manifest_of(data_dir)["counts"] == FILTERED_COUNTS
+
+
+def test_sigterm_during_extraction_exits_130_and_cleans_up(tmp_path, test_archives):
+    data_dir = tmp_path / "data"
+    stderr_file = tmp_path / "stderr.txt"
+    process = start_until_extracting(
+        data_dir, test_archives["filtered"], test_archives["filtered_sha256"], stderr_file
+    )
+    assert process.poll() is None, "finished before it could be stopped"
+    process.terminate()
+    process.stdout.read()
+    assert process.wait(timeout=SCRIPT_TIMEOUT) == 130
+    assert "interrupted" in stderr_file.read_text().splitlines()[-1]
+    assert_no_dataset(data_dir)
+
+
+# ---------------------------------------------------------------- arguments and locking
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--train-per-class", "5"),  # filtered comes split already
+        ("--sha256", "abc"),
+        ("--dataset", "sample", "--url", "http://127.0.0.1:9/x.zip"),
+        ("--dataset", "full", "--train-per-class", "all", "--validation-per-class", "all"),
+        ("--retries", "0"),
+        ("--dataset", "full", "--train-per-class", "0"),
+    ],
+)
+def test_bad_arguments_exit_2(tmp_path, args):
+    result = run_script("--data-dir", tmp_path / "data", *args)
+    assert result.returncode == 2
+    assert "error:" in result.stderr
+    assert not (tmp_path / "data").exists()
+
+
+def test_a_run_refuses_to_start_while_another_holds_the_lock(tmp_path, test_archives):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    with open(data_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = run_script(
+            "--data-dir",
+            data_dir,
+            "--archive",
+            test_archives["filtered"],
+            "--sha256",
+            test_archives["filtered_sha256"],
+            "--quiet",
+        )
+    assert result.returncode == 5
+    assert "another run" in error_line(result)
+    assert_no_dataset(data_dir)
+
+
+# ---------------------------------------------------------------- deconv.fetch directly
+
+
+def test_fetch_starts_over_when_the_server_ignores_range(tmp_path, server):
+    body = os.urandom(300_000)
+    url = server.serve("/f.bin", body, mode="ignore_range")
+    destination = tmp_path / "f.bin"
+    part = tmp_path / "f.bin.part"
+    part.write_bytes(body[:1000])
+    got = download([url], destination, policy=RetryPolicy(1, 5, 0), progress=False, log=lambda *a: None)
+    assert destination.read_bytes() == body
+    assert got == (hashlib.sha256(body).hexdigest(), url)
+    assert [seen.range for seen in server.seen()] == ["bytes=1000-"]
+    assert not part.exists()
+
+
+def test_fetch_restarts_when_the_server_resumes_at_the_wrong_place(tmp_path, server):
+    body = os.urandom(300_000)
+    url = server.serve("/f.bin", body, mode="wrong_range")
+    destination = tmp_path / "f.bin"
+    (tmp_path / "f.bin.part").write_bytes(body[:1000])
+    messages = []
+    download([url], destination, policy=RetryPolicy(2, 5, 0), progress=False, log=messages.append)
+    assert destination.read_bytes() == body
+    assert [seen.range for seen in server.seen()] == ["bytes=1000-", None]
+    assert any("wrong place" in m for m in messages)
+
+
+def test_fetch_complete_part_is_verified_without_downloading_again(tmp_path, server):
+    body = os.urandom(50_000)
+    url = server.serve("/f.bin", body)
+    destination = tmp_path / "f.bin"
+    (tmp_path / "f.bin.part").write_bytes(body)
+    sha = hashlib.sha256(body).hexdigest()
+    assert download(
+        [url], destination, sha256=sha, policy=RetryPolicy(1, 5, 0), progress=False, log=lambda *a: None
+    ) == (sha, url)
+    assert destination.read_bytes() == body
+    assert [seen.range for seen in server.seen()] == [f"bytes={len(body)}-"]  # answered 416
+
+
+def test_fetch_bad_part_fails_verification_and_is_deleted(tmp_path, server):
+    body = os.urandom(50_000)
+    url = server.serve("/f.bin", body)
+    destination = tmp_path / "f.bin"
+    part = tmp_path / "f.bin.part"
+    part.write_bytes(body + b"extra bytes from another file")
+    with pytest.raises(VerificationError, match="expected 50,000"):
+        download(
+            [url],
+            destination,
+            size=len(body),
+            policy=RetryPolicy(1, 5, 0),
+            progress=False,
+            log=lambda *a: None,
+        )
+    assert not part.exists() and not destination.exists()
+
+
+def test_fetch_retries_with_backoff_and_reports_every_address(tmp_path, server):
+    url_500 = server.serve("/a.bin", mode="status", status=503)
+    url_404 = server.serve("/b.bin", mode="status", status=404)
+    messages = []
+    with pytest.raises(DownloadError) as caught:
+        download(
+            [url_500, url_404],
+            tmp_path / "f.bin",
+            policy=RetryPolicy(3, 5, 0.01),
+            progress=False,
+            log=messages.append,
+        )
+    assert f"{url_500}: HTTP 503" in str(caught.value)
+    assert f"{url_404}: HTTP 404" in str(caught.value)
+    assert [seen.path for seen in server.seen()] == ["/a.bin"] * 3 + ["/b.bin"]
+    assert [m for m in messages if "retrying in" in m] == [
+        "  HTTP 503 Service Unavailable; retrying in 0.01 s",
+        "  HTTP 503 Service Unavailable; retrying in 0.02 s",
+    ]
+    assert not (tmp_path / "f.bin").exists()
+
+
+def test_fetch_connection_refused_is_a_download_error(tmp_path, server):
+    url = server.url("/f.bin")
+    server.close()  # nothing listens on the port any more
+    with pytest.raises(DownloadError, match="127.0.0.1"):
+        download([url], tmp_path / "f.bin", policy=RetryPolicy(2, 2, 0), progress=False, log=lambda *a: None)
+
+
+# ---------------------------------------------------------------- the synthetic sample
+
+
+def test_sample_second_run_is_a_no_op(tmp_path):
+    data_dir = tmp_path / "data"
+    args = (
+        "--dataset",
+        "sample",
+        "--data-dir",
+        data_dir,
+        "--train-per-class",
+        3,
+        "--validation-per-class",
+        2,
+    )
+    first = run_script(*args)
+    assert first.returncode == 0, first.stderr
+    counts = {"train": {"cats": 3, "dogs": 3}, "validation": {"cats": 2, "dogs": 2}}
+    manifest = manifest_of(data_dir)
+    assert manifest["counts"] == counts and manifest["dataset"] == "sample"
+    files = image_files(data_dir / "cats_and_dogs")
+    assert len(files) == 10
+
+    second = run_script(*args)
+    assert second.returncode == 0, second.stderr
+    assert "nothing to do" in second.stdout
+    assert manifest_of(data_dir) == manifest
+    assert image_files(data_dir / "cats_and_dogs") == files
+    assert downloads(data_dir) == []
+
+
+def test_dataset_moved_aside_by_a_killed_swap_is_restored(tmp_path):
+    """A run killed between moving the old dataset aside and moving the new one in loses nothing."""
+    from deconv.layout import check_layout
+    from deconv.prepare import OLD_PREFIX, Request, prepare
+
+    data_dir = tmp_path / "data"
+    prepare(
+        Request(
+            dataset="sample", data_dir=data_dir, train_per_class=3, validation_per_class=2, progress=False
+        ),
+        log=lambda *_: None,
+    )
+    root = data_dir / "cats_and_dogs"
+    counts = check_layout(root)
+    moved_aside = data_dir / f"{OLD_PREFIX}12345"
+    root.rename(moved_aside)
+
+    messages = []
+    prepare(
+        Request(
+            dataset="sample", data_dir=data_dir, train_per_class=3, validation_per_class=2, progress=False
+        ),
+        log=messages.append,
+    )
+
+    assert check_layout(root) == counts
+    assert not moved_aside.exists()
+    assert any("Restoring the previous dataset" in m for m in messages)
+    assert any("nothing to do" in m for m in messages)

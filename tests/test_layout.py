@@ -1,0 +1,124 @@
+"""deconv.layout.check_layout: the one layout check, called directly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from deconv.layout import DatasetLayoutError, check_layout, format_counts
+
+COUNTS = {"train": {"cats": 3, "dogs": 2}, "validation": {"cats": 1, "dogs": 2}}
+
+
+def touch(path: Path, data: bytes = b"\xff\xd8\xff") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def make_dataset(root: Path, counts=COUNTS) -> Path:
+    for split, classes in counts.items():
+        for name, n in classes.items():
+            for i in range(n):
+                touch(root / split / name / f"{name[:-1]}.{i}.jpg")
+    (root / "manifest.json").write_text("{}")
+    return root
+
+
+def layout_error(root: Path) -> str:
+    with pytest.raises(DatasetLayoutError) as caught:
+        check_layout(root)
+    return str(caught.value)
+
+
+def test_a_good_layout_returns_counts_per_split_and_class(tmp_path):
+    root = make_dataset(tmp_path / "cats_and_dogs")
+    assert check_layout(root) == COUNTS
+    assert check_layout(str(root)) == COUNTS
+    assert format_counts(COUNTS) == "train: 3 cats + 2 dogs; validation: 1 cats + 2 dogs"
+
+
+def test_counts_only_image_files_and_tolerates_os_junk(tmp_path):
+    root = make_dataset(tmp_path / "d")
+    touch(root / "train/cats/extra.JPEG")  # suffixes in any case
+    touch(root / "train/cats/notes.txt", b"not an image")
+    touch(root / "train/Thumbs.db", b"junk")
+    touch(root / "validation/.DS_Store", b"junk")
+    assert check_layout(root)["train"]["cats"] == 4
+    assert check_layout(root)["validation"] == COUNTS["validation"]
+
+
+def test_layout_error_is_a_value_error():
+    assert issubclass(DatasetLayoutError, ValueError)
+
+
+def test_missing_dataset_says_how_to_make_one(tmp_path):
+    message = layout_error(tmp_path / "cats_and_dogs")
+    assert f"No dataset at {tmp_path / 'cats_and_dogs'}" in message
+    assert "scripts/download_data.py" in message
+    assert "--dataset sample" in message
+
+
+def test_a_file_instead_of_a_folder(tmp_path):
+    touch(tmp_path / "cats_and_dogs", b"")
+    assert "is a file, not a dataset folder" in layout_error(tmp_path / "cats_and_dogs")
+
+
+def test_single_folder_like_the_source_notes(tmp_path):
+    # The source notes kept every image in train/data/: Keras saw one class.
+    root = tmp_path / "d"
+    for split in ("train", "validation"):
+        for i in range(3):
+            touch(root / split / "data" / f"{i}.jpg")
+    message = layout_error(root)
+    assert f"{root / 'train'} must hold exactly the class folders cats/, dogs/" in message
+    assert "holds: data/" in message
+    assert "single class" in message and "every label would be 0" in message
+
+
+def test_stray_ipynb_checkpoints_folder(tmp_path):
+    root = make_dataset(tmp_path / "d")
+    (root / "validation" / ".ipynb_checkpoints").mkdir()
+    message = layout_error(root)
+    assert str(root / "validation") in message
+    assert "holds: .ipynb_checkpoints/, cats/, dogs/" in message
+    assert "extra classes" in message and ".ipynb_checkpoints/" in message
+
+
+def test_empty_class_folder(tmp_path):
+    root = make_dataset(
+        tmp_path / "d", {"train": {"cats": 2, "dogs": 2}, "validation": {"cats": 1, "dogs": 0}}
+    )
+    (root / "validation" / "dogs").mkdir(parents=True)
+    touch(root / "validation/dogs/readme.txt", b"no photos here")
+    message = layout_error(root)
+    assert f"{root / 'validation' / 'dogs'} holds no images" in message
+    assert "every class needs examples" in message
+
+
+def test_missing_split(tmp_path):
+    root = make_dataset(tmp_path / "d", {"train": {"cats": 1, "dogs": 1}})
+    message = layout_error(root)
+    assert f"{root / 'validation'} is missing" in message
+    assert "cats/ and dogs/" in message
+
+
+def test_missing_class_folder(tmp_path):
+    root = make_dataset(tmp_path / "d", {"train": {"cats": 1, "dogs": 1}, "validation": {"cats": 1}})
+    message = layout_error(root)
+    assert "holds: cats/." in message
+    assert "cats/, dogs/" in message
+
+
+def test_loose_file_in_a_split(tmp_path):
+    root = make_dataset(tmp_path / "d")
+    touch(root / "train" / "cat.999.jpg")
+    message = layout_error(root)
+    assert "holds: cats/, dogs/, cat.999.jpg" in message
+    assert "Loose files belong inside a class folder" in message
+
+
+def test_empty_split_folder(tmp_path):
+    root = make_dataset(tmp_path / "d", {"train": {"cats": 1, "dogs": 1}})
+    (root / "validation").mkdir()
+    assert "holds: nothing" in layout_error(root)
