@@ -121,7 +121,10 @@ def _present_and_matching(request: Request, log) -> bool:
             f"({format_counts(counts)}); nothing to do. Use --force to rebuild it."
         )
         return True
-    log(f"Replacing the {manifest.get('title', 'dataset')} at {root} with the {request.dataset} dataset.")
+    log(
+        f"The {manifest.get('title', 'dataset')} at {root} will be replaced by the "
+        f"{request.dataset} dataset once that is complete."
+    )
     return False
 
 
