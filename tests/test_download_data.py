@@ -96,33 +96,28 @@ def filtered_served(server, test_archives):
     return url, test_archives["filtered_sha256"], body
 
 
-def prepare_filtered(data_dir: Path, test_archives, *extra) -> None:
-    result = run_script(
+def run_with_archive(data_dir: Path, test_archives, dataset: str, *extra) -> subprocess.CompletedProcess:
+    """Run the script on a test archive already on disk (no server)."""
+    return run_script(
+        "--dataset",
+        dataset,
         "--data-dir",
         data_dir,
         "--archive",
-        test_archives["filtered"],
+        test_archives[dataset],
         "--sha256",
-        test_archives["filtered_sha256"],
-        "--quiet",
+        test_archives[f"{dataset}_sha256"],
         *extra,
     )
+
+
+def prepare_filtered(data_dir: Path, test_archives, *extra) -> None:
+    result = run_with_archive(data_dir, test_archives, "filtered", "--quiet", *extra)
     assert result.returncode == 0, result.stderr
 
 
 def prepare_full(data_dir: Path, test_archives, *extra) -> subprocess.CompletedProcess:
-    return run_script(
-        "--dataset",
-        "full",
-        "--data-dir",
-        data_dir,
-        "--archive",
-        test_archives["full"],
-        "--sha256",
-        test_archives["full_sha256"],
-        "--quiet",
-        *extra,
-    )
+    return run_with_archive(data_dir, test_archives, "full", "--quiet", *extra)
 
 
 # ---------------------------------------------------------------- filtered over HTTP
@@ -534,13 +529,10 @@ def test_force_rebuilds(tmp_path, test_archives):
     marker = data_dir / "cats_and_dogs" / "marker.txt"
     marker.write_text("from the first build")
 
-    same = run_script(
-        "--data-dir",
+    same = run_with_archive(
         data_dir,
-        "--archive",
-        test_archives["filtered"],
-        "--sha256",
-        test_archives["filtered_sha256"],
+        test_archives,
+        "filtered",
     )
     assert same.returncode == 0
     assert "nothing to do" in same.stdout
@@ -556,13 +548,10 @@ def test_damaged_dataset_is_rebuilt(tmp_path, test_archives):
     data_dir = tmp_path / "data"
     prepare_filtered(data_dir, test_archives)
     (data_dir / "cats_and_dogs/train/cats/cat.0.jpg").unlink()
-    result = run_script(
-        "--data-dir",
+    result = run_with_archive(
         data_dir,
-        "--archive",
-        test_archives["filtered"],
-        "--sha256",
-        test_archives["filtered_sha256"],
+        test_archives,
+        "filtered",
     )
     assert result.returncode == 0, result.stderr
     assert "no longer matches its manifest" in result.stdout
@@ -667,13 +656,10 @@ def test_run_killed_during_extraction_leaves_no_half_dataset(tmp_path, test_arch
     else:
         assert not (data_dir / "cats_and_dogs").exists()
 
-    result = run_script(
-        "--data-dir",
+    result = run_with_archive(
         data_dir,
-        "--archive",
-        test_archives["filtered"],
-        "--sha256",
-        test_archives["filtered_sha256"],
+        test_archives,
+        "filtered",
     )
     assert result.returncode == 0, result.stderr
     assert f"Removing {building[0]}" in result.stdout
@@ -721,13 +707,10 @@ def test_a_run_refuses_to_start_while_another_holds_the_lock(tmp_path, test_arch
     data_dir.mkdir()
     with open(data_dir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        result = run_script(
-            "--data-dir",
+        result = run_with_archive(
             data_dir,
-            "--archive",
-            test_archives["filtered"],
-            "--sha256",
-            test_archives["filtered_sha256"],
+            test_archives,
+            "filtered",
             "--quiet",
         )
     assert result.returncode == 5
