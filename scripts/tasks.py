@@ -41,6 +41,7 @@ TEST_DATA_DIR = REPO / "data" / "test"
 SANITIZE_FILE = REPO / "tests" / "nbval_sanitize.cfg"
 EXIT_SETUP = 3
 MIN_PYTHON = (3, 11)
+TESTED_PYTHON = (3, 11)
 
 
 def say(message: str) -> None:
@@ -84,6 +85,11 @@ def setup() -> int:
             file=sys.stderr,
         )
         return EXIT_SETUP
+    if sys.version_info[:2] != TESTED_PYTHON:
+        say(
+            f"Note: this is Python {sys.version.split()[0]}; the pinned requirements are tested on "
+            f"{'.'.join(map(str, TESTED_PYTHON))}. If an install fails, use python3.11."
+        )
     if not venv_python().exists():
         say(f"Creating a virtual environment in {VENV.relative_to(REPO)}/")
         if run([sys.executable, "-m", "venv", VENV]) != 0:
@@ -96,10 +102,13 @@ def setup() -> int:
     if STAMP.exists() and STAMP.read_text().strip() == wanted:
         say("Environment already up to date (.venv matches requirements.txt)")
         return 0
-    say("Installing the pinned requirements into .venv (the first time takes a few minutes)")
+    say(
+        "Installing the pinned requirements into .venv (2.6 GB installed, TensorFlow most of it): "
+        "a minute or more the first time, depending on the connection"
+    )
     python = venv_python()
     steps = [
-        [python, "-m", "pip", "install", "--disable-pip-version-check", "-r", "requirements.txt"],
+        [python, "-m", "pip", "install", "--disable-pip-version-check", "--quiet", "-r", "requirements.txt"],
         [python, "-m", "pip", "install", "--disable-pip-version-check", "--quiet", "--no-deps", "-e", "."],
     ]
     for step in steps:
