@@ -153,7 +153,7 @@ def download(
             except _Permanent as error:
                 last_error = str(error)
                 break
-            except (ConnectionError, TimeoutError, http.client.HTTPException, OSError) as error:
+            except (OSError, http.client.HTTPException) as error:  # includes timeouts and resets
                 last_error = str(error) or type(error).__name__
                 if attempt < policy.attempts:
                     delay = policy.backoff * 2 ** (attempt - 1)

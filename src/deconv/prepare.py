@@ -22,9 +22,9 @@ from pathlib import Path
 
 from . import __version__
 from .archive import extract_zip
-from .fetch import RetryPolicy, download, verify
+from .fetch import RetryPolicy, VerificationError, download, verify
 from .images import Verdict, inspect_image, place_image
-from .layout import CLASS_NAMES, SPLITS, check_layout, format_counts
+from .layout import CLASS_NAMES, FILE_PREFIXES, IMAGE_SUFFIXES, SPLITS, check_layout, format_counts
 from .paths import DATASET_DIRNAME, DOWNLOADS_DIRNAME
 from .sources import ARCHIVE_SOURCES, FILTERED, FULL, Source
 
@@ -194,7 +194,7 @@ def _obtain_archive(request: Request, source: Source, log) -> tuple[Path, dict]:
         try:
             digest = verify(cached, size=size, sha256=sha256)
             return cached, {"archive": str(cached), "url": None, "archive_sha256": digest}
-        except RuntimeError as error:
+        except VerificationError as error:
             log(f"  it does not verify ({error}); downloading it again.")
             cached.unlink()
     digest, url = download(
@@ -219,7 +219,7 @@ def _find_folder(extracted: Path, relative: str) -> Path:
 
 
 def _image_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".jpg", ".jpeg"))
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def _numeric_key(path: Path):
@@ -302,14 +302,9 @@ def _build_full(extracted: Path, built: Path, request: Request) -> _Sorter:
         # Deterministic: the same seed picks the same photos for each split.
         random.Random(f"{request.seed}-{name}").shuffle(kept)
         train_items, validation_items = _split(kept, train, validation, name)
-        sorter.place(
-            sorted(train_items, key=lambda item: _numeric_key(item[0])), built / "train" / name, name[:-1]
-        )
-        sorter.place(
-            sorted(validation_items, key=lambda item: _numeric_key(item[0])),
-            built / "validation" / name,
-            name[:-1],
-        )
+        for split, items in (("train", train_items), ("validation", validation_items)):
+            in_order = sorted(items, key=lambda item: _numeric_key(item[0]))
+            sorter.place(in_order, built / split / name, FILE_PREFIXES[name])
     return sorter
 
 

@@ -23,9 +23,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from tqdm import tqdm
 
-from deconv.layout import CLASS_NAMES, SPLITS
+from deconv.layout import CLASS_NAMES, FILE_PREFIXES, SPLITS
 
-FILE_PREFIX = {"cats": "cat", "dogs": "dog"}
 SIDE_RANGE = (160, 500)  # width and height in pixels, varied like photos
 ASPECT_RANGE = (0.7, 1.4)  # height / width
 JPEG_QUALITY_RANGE = (60, 95)
@@ -270,7 +269,7 @@ def generate_sample(dest, *, seed=0, train_per_class=200, validation_per_class=1
                     rng = np.random.default_rng([seed, split_id, class_id, index])
                     image = _render(rng, is_dog=class_name == "dogs")
                     quality = int(rng.integers(JPEG_QUALITY_RANGE[0], JPEG_QUALITY_RANGE[1] + 1))
-                    path = folder / f"{FILE_PREFIX[class_name]}.{index}.jpg"
+                    path = folder / f"{FILE_PREFIXES[class_name]}.{index}.jpg"
                     image.save(path, "JPEG", quality=quality, subsampling=2, optimize=False)
                     bar.update()
                 counts[split][class_name] = per_class[split]
