@@ -38,6 +38,7 @@ def execute(path: Path, output_dir: Path, timeout: int) -> float:
             notebook,
             timeout=timeout,
             kernel_name="python3",
+            record_timing=False,  # no timestamps in cell metadata: saved notebooks diff cleanly
             resources={"metadata": {"path": str(path.parent)}},
             on_cell_executed=lambda cell, **_: bar.update(1) if cell.cell_type == "code" else None,
         )

@@ -58,7 +58,6 @@ def task_environment() -> dict[str, str]:
     # TensorFlow's C++ start-up chatter hides real output; 2 keeps errors.
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("PYTHONHASHSEED", "0")
-    env.setdefault("MPLBACKEND", "Agg")
     return env
 
 
@@ -151,7 +150,10 @@ def test(extra: list[str]) -> int:
         status = prepare_data(["--dataset", "sample", "--data-dir", TEST_DATA_DIR, "--quiet"])
         if status != 0:
             return status
+        # The notebooks read the test sample and write their results beside it,
+        # leaving the reader's data/ and results/ alone.
         os.environ["DECONV_DATA_DIR"] = str(TEST_DATA_DIR / "cats_and_dogs")
+        os.environ["DECONV_RESULTS_DIR"] = str(TEST_DATA_DIR / "results")
         command += [
             "notebooks",
             "--nbval-lax",

@@ -78,3 +78,38 @@ def test_generated_data_and_results_are_not_committed():
     for pattern in ("data/*", "!data/README.md", "results/", ".venv/"):
         assert pattern in ignored, f".gitignore lacks {pattern}"
     assert (REPO / "data" / "README.md").is_file()
+
+
+def test_notebook_environment_check_prints_versions_and_devices(capsys):
+    from deconv.environment import check_environment
+
+    check_environment()
+    out = capsys.readouterr().out
+    for name in ("python", "tensorflow", "keras", "scipy", "devices"):
+        assert name in out
+    assert "tested with" not in out, "installed versions differ from requirements.txt"
+
+
+def test_notebook_environment_check_says_what_to_do_when_a_library_is_too_old(monkeypatch):
+    import pytest
+
+    from deconv import environment
+
+    monkeypatch.setitem(environment.MINIMUM_VERSIONS, "keras", "99.0")
+    with pytest.raises(environment.EnvironmentProblem, match="keras .* is older than 99.0.*tasks.py setup"):
+        environment.check_environment()
+
+
+def test_tensorflow_start_up_lines_stay_out_of_stderr_and_stderr_works_after():
+    import os
+    import subprocess
+
+    code = (
+        "import sys; from deconv.environment import import_tensorflow; import_tensorflow(); "
+        "print('still here', file=sys.stderr)"
+    )
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "0"}  # the most talkative level
+    command = [sys.executable, "-c", code]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "still here\n"

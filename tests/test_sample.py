@@ -134,19 +134,14 @@ def test_no_single_colour_or_size_statistic_separates_the_classes(tmp_path):
 
 def test_tutorial_cnn_learns_the_default_sample(tmp_path):
     """Trained as the tutorial trains it, the CNN tells the drawn cats from dogs."""
-    tf = pytest.importorskip("tensorflow")
+    pytest.importorskip("tensorflow")
     from deconv.model import build_cnn, compile_cnn, seed_everything
+    from deconv.pipeline import directory_flows
 
     seed = 0
     generate_sample(tmp_path, seed=seed, progress=False)
     seed_everything(seed)
-    image_generator = tf.keras.preprocessing.image.ImageDataGenerator
-    train_generator = image_generator(rescale=1 / 255, shear_range=0.2, zoom_range=0.2, horizontal_flip=True)
-    flow = {"target_size": (150, 150), "batch_size": 16, "class_mode": "binary", "seed": seed}
-    train_iterator = train_generator.flow_from_directory(tmp_path / "train", **flow)
-    validation_iterator = image_generator(rescale=1 / 255).flow_from_directory(
-        tmp_path / "validation", **flow
-    )
+    train_iterator, validation_iterator = directory_flows(tmp_path, batch_size=16, seed=seed)
     assert train_iterator.class_indices == {"cats": 0, "dogs": 1}
 
     model = compile_cnn(build_cnn())

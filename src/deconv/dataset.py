@@ -1,0 +1,60 @@
+"""Open the dataset a notebook reads, say which it is, and prepare the sample when there is none."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .layout import DatasetLayoutError, check_layout, format_counts
+from .paths import DATA_DIR_ENV, DATASET_DIRNAME, DEFAULT_DATA_DIR, dataset_dir, shown
+from .prepare import Request, prepare, read_manifest
+
+REAL_PHOTOS_HINT = "For real photos run 'python3 scripts/download_data.py', then run this notebook again."
+
+
+@dataclass(frozen=True)
+class Dataset:
+    root: Path
+    kind: str  # "sample", "filtered", "full" or "own" (a folder without a manifest)
+    title: str
+    counts: dict[str, dict[str, int]]
+
+    @property
+    def is_sample(self) -> bool:
+        return self.kind == "sample"
+
+    def split(self, name: str) -> Path:
+        return self.root / name
+
+    def describe(self) -> str:
+        return f"{self.title} at {shown(self.root)}: {format_counts(self.counts)}"
+
+
+def open_dataset(data_dir: Path | None = None, show: bool = True) -> Dataset:
+    """The dataset in ``<data_dir>/cats_and_dogs`` (``data/`` by default) or ``$DECONV_DATA_DIR``, checked.
+
+    With neither in place, the synthetic sample is generated into
+    ``data/cats_and_dogs`` (a few seconds) so every notebook runs offline. A
+    folder that is present but wrongly laid out raises DatasetLayoutError and
+    is left untouched.
+    """
+    root = dataset_dir(data_dir)
+    if not root.exists() and os.environ.get(DATA_DIR_ENV):
+        raise DatasetLayoutError(
+            f"{DATA_DIR_ENV} names {root}, which does not exist. Point it at a train/validation x "
+            f"cats/dogs folder, or unset it to use {shown(DEFAULT_DATA_DIR / DATASET_DIRNAME)}."
+        )
+    if not root.exists():
+        print(f"No dataset at {shown(root)}: generating the synthetic sample there. {REAL_PHOTOS_HINT}")
+        prepare(Request(dataset="sample", data_dir=root.parent, progress=False), log=lambda _: None)
+    counts = check_layout(root)
+    manifest = read_manifest(root) or {}
+    kind = manifest.get("dataset", "own")
+    title = manifest.get("title", "your own images (no manifest.json)")
+    dataset = Dataset(root=root, kind=kind, title=title, counts=counts)
+    if show:
+        print(f"Data: {dataset.describe()}.")
+        if dataset.is_sample:
+            print(f"The sample has drawn animals, not photos. {REAL_PHOTOS_HINT}")
+    return dataset
