@@ -21,7 +21,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 OUTPUT_DIR = REPO / "results" / "notebooks"
-METRICS = REPO / "results" / "metrics.json"
 
 
 def execute(path: Path, output_dir: Path, timeout: int) -> float:
@@ -51,10 +50,13 @@ def execute(path: Path, output_dir: Path, timeout: int) -> float:
 
 
 def summarise_metrics() -> None:
-    if not METRICS.exists():
+    from deconv.paths import results_dir, shown
+
+    metrics_file = results_dir() / "metrics.json"
+    if not metrics_file.exists():
         return
-    metrics = json.loads(METRICS.read_text())
-    print("\nMetrics (results/metrics.json):")
+    metrics = json.loads(metrics_file.read_text())
+    print(f"\nMetrics ({shown(metrics_file)}):")
     for key, value in metrics.items():
         if not isinstance(value, (dict, list)):
             print(f"  {key}: {value}")

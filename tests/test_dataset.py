@@ -51,3 +51,16 @@ def test_broken_layout_is_refused_and_left_untouched(tmp_path, no_override):
     with pytest.raises(DatasetLayoutError, match="exactly the class folders"):
         open_dataset(tmp_path)
     assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+
+
+def test_unreadable_image_in_an_own_folder_is_named_before_any_training(tmp_path, monkeypatch):
+    root = tmp_path / "mine"
+    generate_sample(root, train_per_class=3, validation_per_class=2, progress=False)
+    broken = root / "train" / "dogs" / "dog.1.jpg"
+    broken.write_bytes(broken.read_bytes()[:300])  # a truncated download
+    (root / "validation" / "cats" / "cat.4.jpg").write_bytes(b"")
+    monkeypatch.setenv(DATA_DIR_ENV, str(root))
+    with pytest.raises(DatasetLayoutError, match=r"2 of the 10 images .*dog\.1\.jpg \(truncated") as error:
+        open_dataset()
+    assert "cat.4.jpg (empty file" in str(error.value)
+    assert broken.stat().st_size == 300, "nothing is changed"

@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .layout import DatasetLayoutError, check_layout, format_counts
+from .images import inspect_image
+from .layout import IMAGE_SUFFIXES, DatasetLayoutError, check_layout, format_counts
 from .paths import DATA_DIR_ENV, DATASET_DIRNAME, DEFAULT_DATA_DIR, dataset_dir, shown
 from .prepare import Request, prepare, read_manifest
 
@@ -31,6 +32,28 @@ class Dataset:
         return f"{self.title} at {shown(self.root)}: {format_counts(self.counts)}"
 
 
+def _refuse_unreadable_images(root: Path) -> None:
+    """Decode every image of a folder the data script did not build.
+
+    Keras would otherwise stop at the first broken file, in the middle of a
+    training, with a message that names neither the file nor the cause.
+    """
+    from tqdm.auto import tqdm
+
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    unusable = []
+    for path in tqdm(files, desc="checking images", unit="image", disable=len(files) < 2000):
+        verdict = inspect_image(path)
+        if not verdict.usable:
+            unusable.append(f"{shown(path)} ({verdict.reason})")
+    if unusable:
+        listed = "; ".join(unusable[:5]) + ("; ..." if len(unusable) > 5 else "")
+        raise DatasetLayoutError(
+            f"{len(unusable)} of the {len(files)} images in {shown(root)} cannot be read: {listed}. "
+            "Remove or replace them; nothing was changed."
+        )
+
+
 def open_dataset(data_dir: Path | None = None, show: bool = True) -> Dataset:
     """The dataset in ``<data_dir>/cats_and_dogs`` (``data/`` by default) or ``$DECONV_DATA_DIR``, checked.
 
@@ -49,7 +72,10 @@ def open_dataset(data_dir: Path | None = None, show: bool = True) -> Dataset:
         print(f"No dataset at {shown(root)}: generating the synthetic sample there. {REAL_PHOTOS_HINT}")
         prepare(Request(dataset="sample", data_dir=root.parent, progress=False), log=lambda _: None)
     counts = check_layout(root)
-    manifest = read_manifest(root) or {}
+    manifest = read_manifest(root)
+    if manifest is None:
+        _refuse_unreadable_images(root)
+        manifest = {}
     kind = manifest.get("dataset", "own")
     title = manifest.get("title", "your own images (no manifest.json)")
     dataset = Dataset(root=root, kind=kind, title=title, counts=counts)
