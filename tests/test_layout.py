@@ -122,3 +122,12 @@ def test_empty_split_folder(tmp_path):
     root = make_dataset(tmp_path / "d", {"train": {"cats": 1, "dogs": 1}})
     (root / "validation").mkdir()
     assert "holds: nothing" in layout_error(root)
+
+
+def test_image_files_lists_a_folders_images_in_name_order(tmp_path):
+    from deconv.layout import image_files
+
+    for name in ("dog.10.jpg", "dog.2.JPG", "notes.txt", "dog.1.png"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "nested.jpg").mkdir()
+    assert [p.name for p in image_files(tmp_path)] == ["dog.1.png", "dog.10.jpg", "dog.2.JPG"]

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CHECKED = ["scripts", "src", "tests", "conftest.py"]
+CHECKED = ["scripts", "src", "tests", "notebooks", "conftest.py"]
 
 
 def ruff(*args: str) -> subprocess.CompletedProcess:

@@ -12,7 +12,14 @@ def image_grid(images, titles=(), columns: int = 6, size: float = 2.0, suptitle:
 
     images = list(images)
     rows = math.ceil(len(images) / columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * size * 1.1), squeeze=False)
+    title_lines = max((str(title).count("\n") + 1 for title in titles), default=0)
+    figure, axes = plt.subplots(
+        rows,
+        columns,
+        figsize=(columns * size, rows * (size + 0.2 * title_lines) + (0.4 if suptitle else 0)),
+        squeeze=False,
+        layout="constrained",  # leaves room for multi-line titles
+    )
     for index, axis in enumerate(axes.flat):
         axis.axis("off")
         if index >= len(images):
@@ -25,7 +32,6 @@ def image_grid(images, titles=(), columns: int = 6, size: float = 2.0, suptitle:
             axis.set_title(titles[index], fontsize=9)
     if suptitle:
         figure.suptitle(suptitle)
-    figure.tight_layout()
     return figure
 
 

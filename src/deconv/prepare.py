@@ -24,7 +24,14 @@ from . import __version__
 from .archive import extract_zip
 from .fetch import RetryPolicy, VerificationError, download, verify
 from .images import Verdict, inspect_image, place_image
-from .layout import CLASS_NAMES, FILE_PREFIXES, IMAGE_SUFFIXES, SPLITS, check_layout, format_counts
+from .layout import (
+    CLASS_NAMES,
+    FILE_PREFIXES,
+    SPLITS,
+    check_layout,
+    format_counts,
+    image_files,
+)
 from .paths import DATASET_DIRNAME, DOWNLOADS_DIRNAME
 from .sources import ARCHIVE_SOURCES, FILTERED, FULL, Source
 
@@ -218,10 +225,6 @@ def _find_folder(extracted: Path, relative: str) -> Path:
     raise DataError(f"the archive has no {relative}/ folder; is it the right archive?")
 
 
-def _image_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-
-
 def _numeric_key(path: Path):
     digits = re.findall(r"\d+", path.stem)
     return (int(digits[-1]) if digits else -1, path.name)
@@ -264,7 +267,7 @@ def _build_filtered(extracted: Path, built: Path, progress: bool) -> _Sorter:
     for split in SPLITS:
         for name in CLASS_NAMES:
             folder = _find_folder(extracted, f"{split}/{name}")
-            kept = sorter.usable(_image_files(folder), f"{split}/{name}")
+            kept = sorter.usable(image_files(folder), f"{split}/{name}")
             sorter.place(kept, built / split / name)
     return sorter
 
@@ -298,7 +301,7 @@ def _build_full(extracted: Path, built: Path, request: Request) -> _Sorter:
     train, validation = _per_class(request)
     for name in CLASS_NAMES:
         folder = _find_folder(extracted, f"PetImages/{FULL_CLASS_FOLDERS[name]}")
-        kept = sorter.usable(sorted(_image_files(folder), key=_numeric_key), name)
+        kept = sorter.usable(sorted(image_files(folder), key=_numeric_key), name)
         # Deterministic: the same seed picks the same photos for each split.
         random.Random(f"{request.seed}-{name}").shuffle(kept)
         train_items, validation_items = _split(kept, train, validation, name)
