@@ -25,16 +25,22 @@ from servers import ArchiveServer  # noqa: E402
 SCRIPT_TIMEOUT = 300
 
 
-def run_script(*args) -> subprocess.CompletedProcess:
-    """Run scripts/download_data.py with ``args`` (converted to str)."""
+def run_script(*args, script: Path = SCRIPT, env_extra=None, timeout=SCRIPT_TIMEOUT):
+    """Run a script (scripts/download_data.py unless told) with ``args`` (converted to str).
+
+    The environment's DECONV_DATA_DIR is dropped, so the script sees only what
+    the test gives it.
+    """
     env = dict(os.environ)
     env.pop("DECONV_DATA_DIR", None)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.update(env_extra or {})
     return subprocess.run(
-        [sys.executable, str(SCRIPT), *map(str, args)],
+        [sys.executable, str(script), *map(str, args)],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        timeout=SCRIPT_TIMEOUT,
+        timeout=timeout,
         env=env,
     )
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import run_script
 from deconv.sample import generate_sample
 from deconv.throughput import COMPUTE, VARIANT_KEYS, format_table, summary_lines, usable_count
 
@@ -22,18 +21,7 @@ TINY_VARIANTS = ("idg", "idg_processes", "idg_decoded_nearest", "tfdata", "tfdat
 
 
 def run_benchmark(*args, env_extra=None) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env.pop("DECONV_DATA_DIR", None)
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    env.update(env_extra or {})
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), *map(str, args)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        env=env,
-    )
+    return run_script(*args, script=SCRIPT, env_extra=env_extra, timeout=TIMEOUT)
 
 
 @pytest.fixture(scope="module")
