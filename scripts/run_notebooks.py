@@ -79,23 +79,27 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         parser.error(f"no such notebook: {', '.join(missing)}")
 
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+    from deconv.paths import shown
 
     total = len(args.notebooks)
     for number, path in enumerate(args.notebooks, start=1):
         print(f"[{number}/{total}] {path.name}", flush=True)
         try:
             seconds = execute(path.resolve(), args.output_dir, args.cell_timeout)
-        except CellExecutionError as error:
+        except (CellExecutionError, CellTimeoutError) as error:
             plain = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip()  # drop terminal colours
             first_line = plain.splitlines()[-1] if plain else "a cell failed"
+            if isinstance(error, CellTimeoutError):
+                first_line = f"a cell ran longer than --cell-timeout {args.cell_timeout} s and was stopped"
             print(
                 f"{path.name} failed: {first_line}\nThe executed copy, with the error in place, is "
-                f"{args.output_dir / path.name}.",
+                f"{shown(args.output_dir / path.name)}.",
                 file=sys.stderr,
             )
             return 1
-        print(f"      done in {seconds:.0f} s -> {args.output_dir / path.name}", flush=True)
+        print(f"      done in {seconds:.0f} s -> {shown(args.output_dir / path.name)}", flush=True)
     summarise_metrics()
     return 0
 
