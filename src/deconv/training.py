@@ -91,16 +91,16 @@ def fit_resumable(model, train, validation, epochs: int, files: TrainingFiles, v
     import keras
 
     files.folder.mkdir(parents=True, exist_ok=True)
-    resuming = files.interrupted() and files.log.exists()
-    if resuming:
-        done = len(read_log(files.log).get("epoch", []))
+    best_so_far = None  # no threshold: the first epoch's model is the best so far
+    if files.interrupted() and files.log.exists():
+        earlier = read_log(files.log)
+        best_so_far = max(earlier.get("val_accuracy", []), default=None)
         print(
-            f"Resuming the interrupted training after epoch {done} of {epochs}. "
+            f"Resuming the interrupted training after epoch {len(earlier.get('epoch', []))} of {epochs}. "
             f"To start over instead, delete {shown(files.backup)}/."
         )
     else:
         files.start_over()
-    best_so_far = max(read_log(files.log).get("val_accuracy", [0.0]), default=0.0) if resuming else None
     callbacks = [
         # The timer comes first so the CSV logger sees the seconds it adds.
         _epoch_timer(),
