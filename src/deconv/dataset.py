@@ -57,8 +57,8 @@ def _refuse_unreadable_images(root: Path) -> None:
 def open_dataset(data_dir: Path | None = None, show: bool = True) -> Dataset:
     """The dataset in ``<data_dir>/cats_and_dogs`` (``data/`` by default) or ``$DECONV_DATA_DIR``, checked.
 
-    With neither in place, the synthetic sample is generated into
-    ``data/cats_and_dogs`` (a few seconds) so every notebook runs offline. A
+    With neither in place, the synthetic sample is generated there (a few
+    seconds), so every notebook runs offline. A
     folder that is present but wrongly laid out raises DatasetLayoutError and
     is left untouched.
     """
