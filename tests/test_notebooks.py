@@ -64,7 +64,9 @@ def test_navigation_links_to_the_neighbours_at_both_ends(path):
 def test_first_cell_checks_the_environment_then_says_which_data(path):
     first = next(cell for cell in read(path).cells if cell.cell_type == "code")
     assert "%matplotlib inline" in first.source
-    assert first.source.index("check_environment()") < first.source.index("open_dataset()")
+    assert "check_environment()" in first.source
+    if "open_dataset()" in first.source:  # the cats and dogs; a notebook that makes its own data says so
+        assert first.source.index("check_environment()") < first.source.index("open_dataset()")
     assert "Data: " in first.outputs[0].text, "the first output says which data is used"
 
 

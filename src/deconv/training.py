@@ -117,3 +117,35 @@ def fit_resumable(model, train, validation, epochs: int, files: TrainingFiles, v
     ]
     model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose)
     return read_log(files.log)
+
+
+TRAINED_MODEL_NAME = "cnn.keras"  # written by notebook 04
+SHORT_EPOCHS = 3
+
+
+def trained_cnn(dataset, results: Path, short_epochs: int = SHORT_EPOCHS, seed: int = 0):
+    """The CNN trained by notebook 04 if it is in ``results``, otherwise a short training of its own.
+
+    Returns the model and a sentence saying which it is. The short model is
+    not saved, so it never passes for notebook 04's.
+    """
+    import keras
+
+    from .model import build_cnn, compile_cnn, seed_everything
+    from .pipeline import directory_flows
+
+    saved = Path(results) / TRAINED_MODEL_NAME
+    if saved.exists():
+        return keras.models.load_model(saved), f"Using the model trained by notebook 04: {shown(saved)}."
+    print(
+        f"No {shown(saved)} yet (notebook 04 writes it): training a short model of "
+        f"{short_epochs} epochs instead."
+    )
+    seed_everything(seed)
+    train, validation = directory_flows(dataset.root, seed=seed, workers=2)
+    model = compile_cnn(build_cnn())
+    model.fit(train, validation_data=validation, epochs=short_epochs, verbose=2)
+    return model, (
+        f"Using a short model trained here for {short_epochs} epochs; run notebook 04 for the full "
+        "training, then run this notebook again."
+    )
