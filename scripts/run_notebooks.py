@@ -4,8 +4,8 @@
 Each notebook runs top to bottom on a fresh kernel from its own folder (as in
 Jupyter), and the executed copy is written to results/notebooks/ (the
 notebooks in notebooks/ are left as they are). The run stops at the first
-notebook that fails, naming the cell. At the end, results/metrics.json (written
-by the training notebook) is summarised if present.
+notebook that fails, naming the cell. At the end, results/metrics.json is
+summarised if the training notebook wrote it during this run.
 
 Exit status: 0 all ran; 1 a notebook failed; 2 bad arguments.
 """
@@ -49,11 +49,12 @@ def execute(path: Path, output_dir: Path, timeout: int) -> float:
     return time.perf_counter() - started
 
 
-def summarise_metrics() -> None:
+def summarise_metrics(since: float) -> None:
+    """Print results/metrics.json if a notebook of this run wrote it (not one left from an earlier run)."""
     from deconv.paths import results_dir, shown
 
     metrics_file = results_dir() / "metrics.json"
-    if not metrics_file.exists():
+    if not metrics_file.exists() or metrics_file.stat().st_mtime < since:
         return
     metrics = json.loads(metrics_file.read_text())
     print(f"\nMetrics ({shown(metrics_file)}):")
@@ -84,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     from deconv.paths import shown
 
     total = len(args.notebooks)
+    started = time.time()
     for number, path in enumerate(args.notebooks, start=1):
         print(f"[{number}/{total}] {path.name}", flush=True)
         try:
@@ -100,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 1
         print(f"      done in {seconds:.0f} s -> {shown(args.output_dir / path.name)}", flush=True)
-    summarise_metrics()
+    summarise_metrics(since=started)
     return 0
 
 

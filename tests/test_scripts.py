@@ -1,6 +1,7 @@
 """Every script is a command-line program: --help, exit codes, no work at import."""
 
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -51,3 +52,32 @@ def test_setup_is_idempotent():
     )
     assert result.returncode == 0, result.stderr
     assert "already up to date" in result.stdout
+
+
+def test_run_notebooks_summarises_only_metrics_written_during_the_run(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "metrics.json").write_text('{"best_val_accuracy": 0.5}\n')  # left from an earlier run
+    writes = "import json, os, pathlib\n" + (
+        "path = pathlib.Path(os.environ['DECONV_RESULTS_DIR']) / 'metrics.json'\n"
+        "path.write_text(json.dumps({'best_val_accuracy': 0.75}))"
+    )
+    notebooks = {"quiet": "print('no training here')", "trains": writes}
+    for name, source in notebooks.items():
+        nbformat.write(new_notebook(cells=[new_code_cell(source)]), tmp_path / f"{name}.ipynb")
+
+    def run(name):
+        command = [sys.executable, REPO / "scripts" / "run_notebooks.py", tmp_path / f"{name}.ipynb"]
+        command += ["--output-dir", tmp_path / "executed"]
+        env = {**os.environ, "DECONV_RESULTS_DIR": str(results)}
+        return subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
+
+    quiet = run("quiet")
+    assert quiet.returncode == 0, quiet.stderr
+    assert "Metrics" not in quiet.stdout
+    trains = run("trains")
+    assert trains.returncode == 0, trains.stderr
+    assert "best_val_accuracy: 0.75" in trains.stdout
