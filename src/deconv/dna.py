@@ -53,7 +53,11 @@ def one_hot(sequences: str | Iterable[str]) -> np.ndarray:
         raise ValueError(f"sequences must all have the same length, got lengths {sorted(lengths)}")
     for number, sequence in enumerate(sequences):
         _check_bases(sequence, f"sequence {number}")
-    indices = np.array([[_BASE_INDEX[base] for base in sequence] for sequence in sequences])
+    return _one_hot_indices(np.array([[_BASE_INDEX[base] for base in sequence] for sequence in sequences]))
+
+
+def _one_hot_indices(indices: np.ndarray) -> np.ndarray:
+    """Base indices (0-3, any shape) as one-hot float32 vectors along a new last axis."""
     # Row i of the identity matrix is the one-hot vector of base i.
     return np.eye(len(BASES), dtype="float32")[indices]
 
@@ -155,7 +159,7 @@ def synthetic_dna(
             indices[row] = rng.integers(0, len(BASES), size=length)
 
     return DnaData(
-        sequences=np.eye(len(BASES), dtype="float32")[indices],
+        sequences=_one_hot_indices(indices),
         labels=labels,
         starts=starts,
         sites=sites,
