@@ -15,6 +15,12 @@ Datasets:
             Unreadable files are left out and listed in the manifest; the rest
             is split by --seed, by default 1,000 training + 400 validation per
             class as in the Keras blog.
+  zip       Any other zip of photos laid out as
+            [top folder/]{train,validation}/{cats,dogs}/*, given with
+            --archive PATH (and --sha256 HEX to check it). Every image is
+            decoded: unreadable ones are left out and listed, odd formats
+            converted; other folders are not read. The manifest names the zip
+            by file name, size and sha256.
   sample    Synthetic drawn cats and dogs made offline from --seed; by default
             200 training + 100 validation per class. For tests, CI and machines
             without internet.
@@ -23,8 +29,9 @@ Datasets:
 
 Downloads resume after a dropped connection, retry with backoff, and are kept
 in <data-dir>/downloads once verified, so a second run downloads nothing. A
-second run with the dataset in place does nothing. The dataset is built beside
-its final place and renamed in only when complete.
+second run with the dataset in place does nothing (for zip: the same file, by
+sha256). The dataset is built beside its final place and renamed in only when
+complete.
 
 Behind a proxy or offline: download the zip by other means and pass
 --archive PATH, or use --dataset sample.
@@ -75,12 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--dataset",
-        choices=("filtered", "full", "sample", "auto"),
+        choices=("filtered", "full", "zip", "sample", "auto"),
         default="filtered",
         help="which photos (default: filtered)",
     )
     parser.add_argument(
-        "--archive", type=Path, metavar="PATH", help="use this zip, already on disk, instead of downloading"
+        "--archive",
+        type=Path,
+        metavar="PATH",
+        help="use this zip, already on disk, instead of downloading (required with --dataset zip)",
     )
     parser.add_argument(
         "--url",
@@ -95,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_sha256,
         metavar="HEX",
         help="expected sha256 of the archive; replaces the registered size and checksum "
-        "(for a re-packed or mirrored archive)",
+        "(for a re-packed or mirrored archive); with --dataset zip, checks the zip",
     )
     parser.add_argument(
         "--data-dir",
@@ -158,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         from deconv.archive import ArchiveError
         from deconv.fetch import DownloadError, RetryPolicy, VerificationError
         from deconv.layout import DatasetLayoutError
-        from deconv.prepare import DataError, Request, prepare
+        from deconv.prepare import SPLIT_LAYOUT, DataError, Request, prepare
     except ImportError as error:
         return _fail(
             EXIT_USAGE,
@@ -168,11 +178,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.dataset in ("sample", "auto") and (args.archive or args.url or args.sha256):
-        parser.error("--archive, --url and --sha256 apply to the filtered and full datasets")
+        parser.error("--archive, --url and --sha256 apply to the filtered, full and zip datasets")
+    if args.dataset == "zip" and (args.url or not args.archive):
+        # An arbitrary download has no registered size or checksum to check, resume or recognise it by.
+        parser.error(f"--dataset zip reads a zip already on disk: --archive PATH, laid out as {SPLIT_LAYOUT}")
     if args.train_per_class == "all" and args.validation_per_class == "all":
         parser.error("--train-per-class and --validation-per-class cannot both be 'all'")
-    if args.dataset == "filtered" and (args.train_per_class or args.validation_per_class):
-        parser.error("the filtered dataset comes split already; per-class counts apply to full and sample")
+    if args.dataset in ("filtered", "zip") and (args.train_per_class or args.validation_per_class):
+        parser.error(
+            f"the {args.dataset} dataset comes split already; per-class counts apply to full and sample"
+        )
     if args.dataset == "sample" and "all" in (args.train_per_class, args.validation_per_class):
         parser.error("the sample needs whole numbers of images per class")
     if args.retries < 1 or args.timeout <= 0 or args.backoff < 0:
@@ -203,11 +218,20 @@ def main(argv: list[str] | None = None) -> int:
             "--archive PATH, or use --dataset sample for synthetic photos that need no download.",
         )
     except VerificationError as error:
-        return _fail(
-            EXIT_VERIFY,
-            f"{error}; the file was not kept. It is damaged or not the registered archive: "
-            "try again, or pass --sha256 HEX if it is a re-packed archive you trust.",
-        )
+        if args.archive and args.sha256:
+            advice = "it is not the file --sha256 names"
+        elif args.archive:
+            advice = (
+                f"it is not the registered {args.dataset} archive. For a zip of photos laid out as "
+                f"{SPLIT_LAYOUT}, run with --dataset zip --archive {args.archive}; for a re-packed "
+                "copy of the registered archive you trust, pass --sha256 HEX"
+            )
+        else:
+            advice = (
+                "the file was not kept. It is damaged or not the registered archive: "
+                "try again, or pass --sha256 HEX if it is a re-packed archive you trust"
+            )
+        return _fail(EXIT_VERIFY, f"{error}; {advice}.")
     except ArchiveError as error:
         return _fail(EXIT_ARCHIVE, f"{error}; nothing was extracted into the dataset.")
     except (DataError, DatasetLayoutError) as error:

@@ -81,15 +81,18 @@ def write_zip(path: Path, members, compression=zipfile.ZIP_STORED) -> Path:
 
 
 def filtered_members(jpegs: list[bytes], counts=FILTERED_COUNTS, top: str = FILTERED_TOP):
-    """Members of a zip laid out as cats_and_dogs_filtered.zip."""
-    members = [(f"{top}/", b""), (f"{top}/vectorize.py", b"# not a photo\n")]
+    """Members of a zip laid out as cats_and_dogs_filtered.zip: under ``top``, or at the top level if ""."""
+    folder = f"{top}/" if top else ""
+    members = [(folder, b"")] if top else []
+    members.append((f"{folder}vectorize.py", b"# not a photo\n"))
     number = 0
     for split, classes in counts.items():
-        members.append((f"{top}/{split}/", b""))
+        members.append((f"{folder}{split}/", b""))
         for name, n in classes.items():
-            members.append((f"{top}/{split}/{name}/", b""))
+            members.append((f"{folder}{split}/{name}/", b""))
             for _ in range(n):
-                members.append((f"{top}/{split}/{name}/{name[:-1]}.{number}.jpg", jpegs[number % len(jpegs)]))
+                photo = f"{folder}{split}/{name}/{name[:-1]}.{number}.jpg"
+                members.append((photo, jpegs[number % len(jpegs)]))
                 number += 1
     return members
 

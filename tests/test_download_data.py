@@ -22,7 +22,10 @@ import pytest
 from PIL import Image
 
 from conftest import REPO_ROOT, SCRIPT, SCRIPT_TIMEOUT, run_script
+from deconv.dataset import open_dataset
 from deconv.fetch import DownloadError, RetryPolicy, VerificationError, download
+from deconv.paths import DATA_DIR_ENV
+from deconv.training import BLOG_EPOCHS, EPOCHS_ENV, epochs_for
 
 FILTERED_PATH = "/mledu-datasets/cats_and_dogs_filtered.zip"
 FULL_PATH = "/download/kagglecatsanddogs_5340.zip"
@@ -520,6 +523,209 @@ def test_full_all_but_nothing_left_for_the_other_split_exits_5(
     assert_no_dataset(data_dir)
 
 
+# ---------------------------------------------------------------- any zip of photos (--dataset zip)
+
+PHOTOS_TOP = "my_photos"
+PHOTOS_COUNTS = {"train": {"cats": 3, "dogs": 3}, "validation": {"cats": 2, "dogs": 2}}
+
+
+def photos_zip(path: Path, jpegs, top: str = PHOTOS_TOP, extra=()) -> Path:
+    """A small zip of photos in the standard layout, plus ``extra`` members."""
+    return archives.write_zip(path, [*archives.filtered_members(jpegs, PHOTOS_COUNTS, top), *extra])
+
+
+def prepare_zip(data_dir: Path, archive: Path, *extra) -> subprocess.CompletedProcess:
+    return run_script("--dataset", "zip", "--archive", archive, "--data-dir", data_dir, *extra)
+
+
+def zip_title(archive: Path) -> str:
+    return (
+        f"photos from {archive.name} ({archive.stat().st_size:,} bytes, "
+        f"sha256 {archives.sha256_of(archive)[:12]}…)"
+    )
+
+
+@pytest.mark.parametrize("top", [PHOTOS_TOP, ""], ids=["top-folder", "no-top-folder"])
+def test_zip_of_photos_is_prepared_and_named_by_its_file(tmp_path, jpegs, top, monkeypatch, capsys):
+    archive = photos_zip(tmp_path / "my_photos.zip", jpegs, top)
+    data_dir = tmp_path / "data"
+    result = prepare_zip(data_dir, archive)
+    assert result.returncode == 0, result.stderr
+    assert "Dataset ready at" in result.stdout
+
+    root = data_dir / "cats_and_dogs"
+    assert image_files(root) == sorted(
+        name.removeprefix(f"{top}/")
+        for name, _ in archives.filtered_members(jpegs, PHOTOS_COUNTS, top)
+        if name.endswith(".jpg")
+    )
+    assert_all_rgb_jpegs(root)
+    manifest = manifest_of(data_dir)
+    assert manifest["dataset"] == "zip"
+    assert manifest["title"] == zip_title(archive)
+    assert manifest["source"] == {
+        "name": "zip",
+        "archive": str(archive),
+        "url": None,
+        "archive_sha256": archives.sha256_of(archive),
+        "archive_size": archive.stat().st_size,
+    }
+    assert manifest["counts"] == PHOTOS_COUNTS
+    assert manifest["dropped"] == [] and manifest["converted"] == []
+    assert downloads(data_dir) == [] and leftovers(data_dir) == []
+
+    # What the first cell of every notebook says, and how long they train on it.
+    monkeypatch.delenv(DATA_DIR_ENV, raising=False)
+    monkeypatch.delenv(EPOCHS_ENV, raising=False)
+    dataset = open_dataset(data_dir)
+    assert dataset.kind == "zip" and not dataset.is_sample
+    assert f"Data: {zip_title(archive)} at {root}: train: 3 cats + 3 dogs" in capsys.readouterr().out
+    assert epochs_for(dataset.kind) == BLOG_EPOCHS == 50
+
+
+def test_zip_again_does_nothing_and_another_zip_replaces_it(tmp_path, jpegs):
+    first = photos_zip(tmp_path / "first.zip", jpegs)
+    data_dir = tmp_path / "data"
+    assert prepare_zip(data_dir, first, "--quiet").returncode == 0
+    before = manifest_of(data_dir)
+
+    again = prepare_zip(data_dir, first)
+    assert again.returncode == 0, again.stderr
+    assert "nothing to do" in again.stdout
+    assert manifest_of(data_dir) == before
+
+    # The same layout with other photos: another file, so another dataset.
+    second = photos_zip(tmp_path / "second.zip", list(reversed(jpegs)))
+    replaced = prepare_zip(data_dir, second)
+    assert replaced.returncode == 0, replaced.stderr
+    assert "will be replaced by the photos from second.zip" in replaced.stdout
+    assert manifest_of(data_dir)["title"] == zip_title(second)
+    assert manifest_of(data_dir)["counts"] == PHOTOS_COUNTS
+    assert leftovers(data_dir) == []
+
+
+def test_zip_leaves_out_broken_images_lists_them_and_converts_odd_ones(tmp_path, jpegs, odd_images):
+    archive = photos_zip(
+        tmp_path / "my_photos.zip",
+        jpegs,
+        extra=[
+            (f"{PHOTOS_TOP}/train/cats/cat.broken.jpg", odd_images["truncated"]),
+            (f"{PHOTOS_TOP}/validation/dogs/dog.empty.jpg", odd_images["empty"]),
+            (f"{PHOTOS_TOP}/train/dogs/dog.png.jpg", odd_images["png"]),
+            (f"{PHOTOS_TOP}/train/dogs/dog.3.png", odd_images["png"]),  # would overwrite dog.3.jpg
+        ],
+    )
+    data_dir = tmp_path / "data"
+    result = prepare_zip(data_dir, archive)
+    assert result.returncode == 0, result.stderr
+    assert "3 unusable files left out" in result.stdout
+    manifest = manifest_of(data_dir)
+    dropped = {entry["file"]: entry["reason"] for entry in manifest["dropped"]}
+    assert dropped.keys() == {
+        f"{PHOTOS_TOP}/train/cats/cat.broken.jpg",
+        f"{PHOTOS_TOP}/validation/dogs/dog.empty.jpg",
+        f"{PHOTOS_TOP}/train/dogs/dog.3.png",
+    }
+    assert "truncated" in dropped[f"{PHOTOS_TOP}/train/cats/cat.broken.jpg"]
+    assert "empty" in dropped[f"{PHOTOS_TOP}/validation/dogs/dog.empty.jpg"]
+    assert dropped[f"{PHOTOS_TOP}/train/dogs/dog.3.png"] == "another image already became dog.3.jpg"
+    assert [entry["file"] for entry in manifest["converted"]] == [f"{PHOTOS_TOP}/train/dogs/dog.png.jpg"]
+    assert manifest["counts"] == {"train": {"cats": 3, "dogs": 4}, "validation": {"cats": 2, "dogs": 2}}
+    root = data_dir / "cats_and_dogs"
+    assert not (root / "train/cats/cat.broken.jpg").exists()
+    assert_all_rgb_jpegs(root)
+
+
+def without_dogs(members):
+    return [(name, data) for name, data in members if "/dogs/" not in name]
+
+
+def in_one_data_folder(members):
+    return [
+        (name.replace("/cats/", "/data/").replace("/dogs/", "/data/"), data)
+        for name, data in members
+        if not name.endswith("/")
+    ]
+
+
+def with_unreadable_validation_dogs(members):
+    return [
+        (name, b"<html>not a photo</html>" if "validation/dogs/" in name and name.endswith(".jpg") else data)
+        for name, data in members
+    ]
+
+
+@pytest.mark.parametrize(
+    "change, says",
+    [
+        (
+            without_dogs,
+            "is not laid out as [top folder/]{train,validation}/{cats,dogs}/ with photos in each class "
+            f"folder; it holds {PHOTOS_TOP}/ (1 file), {PHOTOS_TOP}/train/cats/ (3 files), "
+            f"{PHOTOS_TOP}/validation/cats/ (2 files)",
+        ),
+        (in_one_data_folder, f"it holds {PHOTOS_TOP}/ (1 file), {PHOTOS_TOP}/train/data/ (6 files)"),
+        (
+            with_unreadable_validation_dogs,
+            "validation/dogs/ has no usable photo (none of its 2 images can be read, "
+            f"e.g. {PHOTOS_TOP}/validation/dogs/dog.9.jpg: not an image",
+        ),
+    ],
+    ids=["no-dogs", "single-data-folder", "unreadable-class"],
+)
+def test_zip_not_in_the_layout_exits_5_and_leaves_the_dataset_alone(tmp_path, jpegs, change, says):
+    data_dir = tmp_path / "data"
+    assert prepare_zip(data_dir, photos_zip(tmp_path / "good.zip", jpegs), "--quiet").returncode == 0
+    before, files = manifest_of(data_dir), image_files(data_dir / "cats_and_dogs")
+
+    members = change(archives.filtered_members(jpegs, PHOTOS_COUNTS, PHOTOS_TOP))
+    result = prepare_zip(data_dir, archives.write_zip(tmp_path / "bad.zip", members), "--quiet")
+    assert result.returncode == 5
+    line = error_line(result)
+    assert line.startswith("download_data.py: error: bad.zip")
+    assert says in line
+    assert manifest_of(data_dir) == before
+    assert image_files(data_dir / "cats_and_dogs") == files
+    assert leftovers(data_dir) == []
+
+
+def test_zip_with_a_member_that_climbs_out_exits_4(tmp_path, jpegs):
+    archive = photos_zip(tmp_path / "hostile.zip", jpegs, extra=[("../evil.jpg", jpegs[0])])
+    data_dir = tmp_path / "data"
+    result = prepare_zip(data_dir, archive, "--quiet")
+    assert result.returncode == 4
+    assert "'..'" in error_line(result)
+    assert not list(tmp_path.rglob("evil.jpg"))
+    assert sorted(p.name for p in data_dir.iterdir()) == [".lock"]
+
+
+def test_zip_with_a_wrong_sha256_exits_3(tmp_path, jpegs):
+    archive = photos_zip(tmp_path / "my_photos.zip", jpegs)
+    data_dir = tmp_path / "data"
+    result = prepare_zip(data_dir, archive, "--sha256", "f" * 64, "--quiet")
+    assert result.returncode == 3
+    assert "it is not the file --sha256 names" in error_line(result)
+    assert_no_dataset(data_dir)
+
+
+def test_zip_of_photos_given_as_filtered_suggests_dataset_zip(tmp_path, jpegs):
+    archive = photos_zip(tmp_path / "my_photos.zip", jpegs)
+    data_dir = tmp_path / "data"
+    result = run_script("--archive", archive, "--data-dir", data_dir, "--quiet")
+    assert result.returncode == 3
+    line = error_line(result)
+    assert "expected 68,606,236; it is not the registered filtered archive" in line
+    assert f"--dataset zip --archive {archive}" in line
+    assert_no_dataset(data_dir)
+
+
+def test_dataset_zip_without_archive_is_a_usage_error(tmp_path):
+    result = run_script("--dataset", "zip", "--data-dir", tmp_path / "data")
+    assert result.returncode == 2
+    assert "--dataset zip reads a zip already on disk: --archive PATH" in result.stderr
+    assert not (tmp_path / "data").exists()
+
+
 # ---------------------------------------------------------------- replacing a dataset
 
 
@@ -693,6 +899,8 @@ def test_sigterm_during_extraction_exits_130_and_cleans_up(tmp_path, test_archiv
         ("--dataset", "full", "--train-per-class", "all", "--validation-per-class", "all"),
         ("--retries", "0"),
         ("--dataset", "full", "--train-per-class", "0"),
+        ("--dataset", "zip", "--url", "http://127.0.0.1:9/photos.zip"),  # a zip is read from disk
+        ("--dataset", "zip", "--archive", "photos.zip", "--train-per-class", "5"),  # comes split already
     ],
 )
 def test_bad_arguments_exit_2(tmp_path, args):

@@ -17,7 +17,7 @@ REAL_PHOTOS_HINT = "For real photos run 'python3 scripts/download_data.py', then
 @dataclass(frozen=True)
 class Dataset:
     root: Path
-    kind: str  # "sample", "filtered", "full" or "own" (a folder without a manifest)
+    kind: str  # "sample", "filtered", "full", "zip" or "own" (a folder without a manifest)
     title: str
     counts: dict[str, dict[str, int]]
 

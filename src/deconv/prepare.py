@@ -17,16 +17,18 @@ import re
 import shutil
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
 from .archive import extract_zip
-from .fetch import RetryPolicy, VerificationError, download, verify
+from .fetch import RetryPolicy, VerificationError, download, sha256_of, verify
 from .images import Verdict, inspect_image, place_image
 from .layout import (
     CLASS_NAMES,
     FILE_PREFIXES,
+    IMAGE_SUFFIXES,
     SPLITS,
     check_layout,
     format_counts,
@@ -37,6 +39,8 @@ from .sources import ARCHIVE_SOURCES, FILTERED, FULL, Source
 
 MANIFEST_NAME = "manifest.json"
 SAMPLE_TITLE = "synthetic sample (drawn cats and dogs, generated offline)"
+ZIP = "zip"  # any zip of photos laid out as train/validation x cats/dogs, not registered
+SPLIT_LAYOUT = "[top folder/]{train,validation}/{cats,dogs}/"
 BUILD_PREFIX = f".{DATASET_DIRNAME}.building-"
 OLD_PREFIX = f".{DATASET_DIRNAME}.old-"
 ALL = "all"
@@ -49,7 +53,7 @@ class DataError(RuntimeError):
 
 @dataclass
 class Request:
-    dataset: str  # "filtered", "full", "sample" or "auto"
+    dataset: str  # "filtered", "full", "zip", "sample" or "auto"
     data_dir: Path
     archive: Path | None = None
     urls: list[str] = field(default_factory=list)
@@ -120,6 +124,9 @@ def _present_and_matching(request: Request, log) -> bool:
         log(f"Using the {manifest.get('title', 'dataset')} already at {root}: {format_counts(counts)}.")
         return True
     same = manifest.get("request") == _identity(request)
+    if same and request.dataset == ZIP:
+        # Nothing registered names the zip: the same file is the same dataset.
+        same = (manifest.get("source") or {}).get("archive_sha256") == sha256_of(_archive_file(request))
     if same and request.sha256:
         same = (manifest.get("source") or {}).get("archive_sha256") == request.sha256.lower()
     if same:
@@ -128,9 +135,10 @@ def _present_and_matching(request: Request, log) -> bool:
             f"({format_counts(counts)}); nothing to do. Use --force to rebuild it."
         )
         return True
+    wanted = f"photos from {request.archive.name}" if request.dataset == ZIP else f"{request.dataset} dataset"
     log(
-        f"The {manifest.get('title', 'dataset')} at {root} will be replaced by the "
-        f"{request.dataset} dataset once that is complete."
+        f"The {manifest.get('title', 'dataset')} at {root} will be replaced by the {wanted} "
+        "once that is complete."
     )
     return False
 
@@ -181,6 +189,21 @@ def _extraction_cap(archive: Path) -> int:
     return max(256 << 20, 4 * archive.stat().st_size)
 
 
+def _archive_file(request: Request) -> Path:
+    archive = request.archive.expanduser().resolve()
+    if not archive.is_file():
+        raise DataError(f"--archive {archive}: no such file")
+    return archive
+
+
+def _verified_archive_file(request: Request, size: int | None, sha256: str | None, log) -> tuple[Path, dict]:
+    """The zip given with --archive, checked, and what the manifest should say of it."""
+    archive = _archive_file(request)
+    log(f"Verifying {archive} ...")
+    digest = verify(archive, size=size, sha256=sha256)
+    return archive, {"archive": str(archive), "url": None, "archive_sha256": digest}
+
+
 def _obtain_archive(request: Request, source: Source, log) -> tuple[Path, dict]:
     """A verified archive on disk, and what the manifest should say of it."""
     # A checksum given by the user replaces the registered size and checksum:
@@ -188,12 +211,7 @@ def _obtain_archive(request: Request, source: Source, log) -> tuple[Path, dict]:
     size = None if request.sha256 else source.size
     sha256 = request.sha256 or source.sha256
     if request.archive is not None:
-        archive = request.archive.expanduser().resolve()
-        if not archive.is_file():
-            raise DataError(f"--archive {archive}: no such file")
-        log(f"Verifying {archive} ...")
-        digest = verify(archive, size=size, sha256=sha256)
-        return archive, {"archive": str(archive), "url": None, "archive_sha256": digest}
+        return _verified_archive_file(request, size, sha256, log)
     cached = request.downloads / source.archive_name
     urls = request.urls or list(source.urls)
     if cached.exists():
@@ -245,13 +263,10 @@ class _Sorter:
         kept = []
         for path in tqdm(files, desc=f"Checking {label}", unit="img", disable=not self.progress, leave=False):
             verdict = inspect_image(path)
-            name = path.relative_to(self.extracted).as_posix()
             if verdict.usable:
                 kept.append((path, verdict))
-                if verdict.reason:
-                    self.converted.append({"file": name, "reason": verdict.reason})
             else:
-                self.dropped.append({"file": name, "reason": verdict.reason})
+                self.dropped.append({"file": self._name(path), "reason": verdict.reason})
         return kept
 
     def place(self, items: list[tuple[Path, Verdict]], target_dir: Path, prefix: str = "") -> None:
@@ -259,15 +274,68 @@ class _Sorter:
         target_dir.mkdir(parents=True, exist_ok=True)
         for path, verdict in items:
             name = f"{prefix}.{path.stem}.jpg" if prefix else path.with_suffix(".jpg").name
-            place_image(path, target_dir / name, verdict)
+            target = target_dir / name
+            if target.exists():
+                # cat.1.jpeg beside cat.1.jpg (or .png) would overwrite it: keep the first, say so.
+                reason = f"another image already became {name}"
+                self.dropped.append({"file": self._name(path), "reason": reason})
+                continue
+            place_image(path, target, verdict)
+            if verdict.reason:
+                self.converted.append({"file": self._name(path), "reason": verdict.reason})
+
+    def _name(self, path: Path) -> str:
+        """How the manifest names a file: its path in the archive."""
+        return path.relative_to(self.extracted).as_posix()
 
 
-def _build_filtered(extracted: Path, built: Path, progress: bool) -> _Sorter:
+def _split_root(extracted: Path) -> Path | None:
+    """The folder holding {train,validation}/{cats,dogs}/: the zip's top level or one folder down."""
+    for candidate in [extracted, *sorted(p for p in extracted.iterdir() if p.is_dir())]:
+        if all((candidate / split / name).is_dir() for split in SPLITS for name in CLASS_NAMES):
+            return candidate
+    return None
+
+
+def _contents(extracted: Path, listed: int = 8) -> str:
+    """Each folder of an extracted zip that holds files, and how many: what an error shows."""
+    files = Counter(p.parent.relative_to(extracted).as_posix() for p in extracted.rglob("*") if p.is_file())
+    folders = [
+        f"{'the top level' if folder == '.' else folder + '/'} ({n} file{'' if n == 1 else 's'})"
+        for folder, n in sorted(files.items())
+    ]
+    if len(folders) > listed:
+        folders[listed:] = [f"{len(folders) - listed} more folders"]
+    return ", ".join(folders) or "no files"
+
+
+def _build_split(extracted: Path, built: Path, archive_name: str, progress: bool) -> _Sorter:
+    """Sort a zip that comes split already: filtered, or any zip of photos in that layout.
+
+    Only train/ and validation/ x cats/ and dogs/ make the dataset; other folders are not read.
+    """
+    root = _split_root(extracted)
+    if root is None:
+        raise DataError(
+            f"{archive_name} is not laid out as {SPLIT_LAYOUT} with photos in each class folder; "
+            f"it holds {_contents(extracted)}"
+        )
     sorter = _Sorter(extracted, progress)
     for split in SPLITS:
         for name in CLASS_NAMES:
-            folder = _find_folder(extracted, f"{split}/{name}")
-            kept = sorter.usable(image_files(folder), f"{split}/{name}")
+            files = image_files(root / split / name)
+            kept = sorter.usable(files, f"{split}/{name}")
+            if not kept:
+                if files:
+                    last = sorter.dropped[-1]
+                    found = (
+                        f"none of its {len(files)} images can be read, e.g. {last['file']}: {last['reason']}"
+                    )
+                else:
+                    found = f"it holds no {', '.join(sorted(IMAGE_SUFFIXES))} files"
+                raise DataError(
+                    f"{archive_name}: {split}/{name}/ has no usable photo ({found}); every class needs photos"
+                )
             sorter.place(kept, built / split / name)
     return sorter
 
@@ -309,6 +377,12 @@ def _build_full(extracted: Path, built: Path, request: Request) -> _Sorter:
             in_order = sorted(items, key=lambda item: _numeric_key(item[0]))
             sorter.place(in_order, built / split / name, FILE_PREFIXES[name])
     return sorter
+
+
+def _zip_title(archive_name: str, source_info: dict) -> str:
+    """A zip's own name, size and checksum: nothing else vouches for what it holds."""
+    size, sha256 = source_info["archive_size"], source_info["archive_sha256"]
+    return f"photos from {archive_name} ({size:,} bytes, sha256 {sha256[:12]}…)"
 
 
 def _write_manifest(built: Path, manifest: dict) -> None:
@@ -384,20 +458,23 @@ def _build(request: Request, built: Path, log) -> dict:
         )
         manifest.update(title=SAMPLE_TITLE, source=None, dropped=[], converted=[])
     else:
-        source = ARCHIVE_SOURCES[request.dataset]
-        archive, source_info = _obtain_archive(request, source, log)
+        source = ARCHIVE_SOURCES.get(request.dataset)  # None for a zip of photos
+        if source is None:
+            archive, source_info = _verified_archive_file(request, None, request.sha256, log)
+        else:
+            archive, source_info = _obtain_archive(request, source, log)
         source_info["archive_size"] = archive.stat().st_size
         extracted = built / ".extracted"
         log(f"Extracting {archive.name} ...")
         extract_zip(archive, extracted, max_total_bytes=_extraction_cap(archive), progress=request.progress)
-        if request.dataset == "filtered":
-            sorter = _build_filtered(extracted, built, request.progress)
-        else:
+        if request.dataset == "full":
             sorter = _build_full(extracted, built, request)
+        else:
+            sorter = _build_split(extracted, built, archive.name, request.progress)
         shutil.rmtree(extracted)
         manifest.update(
-            title=source.title,
-            source={"name": source.name, **source_info},
+            title=source.title if source else _zip_title(archive.name, source_info),
+            source={"name": request.dataset, **source_info},
             dropped=sorter.dropped,
             converted=sorter.converted,
         )
