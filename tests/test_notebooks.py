@@ -17,6 +17,8 @@ NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
 # Output that would give away a machine's files or a failed run.
 ABSOLUTE_PATH = re.compile(r"(?<![\w.])/(?:home|root|work|tmp|Users|usr)/")
+# Committed notebooks show photos; this keeps each refresh from adding megabytes to the history.
+MAX_NOTEBOOK_BYTES = 2_500_000
 
 
 def read(path: Path):
@@ -83,11 +85,17 @@ def test_committed_outputs_come_from_one_clean_run(path):
             data = output.get("data", {})
             text = output.get("text", "") + str(data.get("text/plain", ""))
             assert not ABSOLUTE_PATH.search(text), f"cell {cell.execution_count} shows a machine's path"
-            if "image/png" in data:
+            if "image/jpeg" in data or "image/png" in data:
                 figures += 1
             else:  # a figure object returned instead of shown
                 assert "<Figure size" not in text, f"cell {cell.execution_count} prints a figure's repr"
     assert figures, "no figure"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_notebook_stays_light(path):
+    size = path.stat().st_size
+    assert size <= MAX_NOTEBOOK_BYTES, f"{size:,} bytes: show photos smaller or fewer of them"
 
 
 @pytest.mark.parametrize("contents", ["README.md", "notebooks/README.md"])

@@ -58,12 +58,12 @@ def test_interrupted_training_resumes_after_its_last_finished_epoch(tmp_path, ca
     files = TrainingFiles(tmp_path)
     model, data = tiny_problem()
     with pytest.raises(KeyboardInterrupt):
-        fit_resumable(model, data, data, epochs=4, files=files, verbose=0, extra=[Interrupt(after_epoch=1)])
+        fit_resumable(model, data, data, epochs=4, files=files, show=False, extra=[Interrupt(after_epoch=1)])
     assert files.interrupted()
     assert read_log(files.log)["epoch"] == [0, 1]
 
     model, data = tiny_problem()  # as after a kernel restart
-    log = fit_resumable(model, data, data, epochs=4, files=files, verbose=0)
+    log = fit_resumable(model, data, data, epochs=4, files=files, show=False)
     assert "Resuming the interrupted training after epoch 2 of 4" in capsys.readouterr().out
     assert log["epoch"] == [0, 1, 2, 3]
     assert all(seconds > 0 for seconds in log["seconds"])
@@ -75,7 +75,7 @@ def test_a_finished_run_is_not_resumed_but_started_over(tmp_path, capsys):
     files = TrainingFiles(tmp_path)
     for _ in range(2):
         model, data = tiny_problem()
-        log = fit_resumable(model, data, data, epochs=2, files=files, verbose=0)
+        log = fit_resumable(model, data, data, epochs=2, files=files, show=False)
         assert log["epoch"] == [0, 1]
     assert "Resuming" not in capsys.readouterr().out
 
@@ -86,7 +86,7 @@ def test_best_checkpoint_holds_the_best_validation_accuracy(tmp_path):
 
     files = TrainingFiles(tmp_path)
     model, data = tiny_problem()
-    log = fit_resumable(model, data, data, epochs=3, files=files, verbose=0)
+    log = fit_resumable(model, data, data, epochs=3, files=files, show=False)
     best = keras.models.load_model(files.best_model)
     _, accuracy = best.evaluate(data, verbose=0)
     assert np.isclose(accuracy, max(log["val_accuracy"]))

@@ -12,8 +12,13 @@ IMAGE_SIZE = (150, 150)
 INPUT_SHAPE = (*IMAGE_SIZE, 3)
 
 
-def build_cnn(input_shape=INPUT_SHAPE, output_activation: str = "sigmoid"):
-    """Return the uncompiled CNN; layers are separate so each can be inspected."""
+def build_cnn(input_shape=INPUT_SHAPE, output_activation: str = "sigmoid", dropout_rate: float = 0.5):
+    """Return the uncompiled CNN; layers are separate so each can be inspected.
+
+    Notebook 02 writes the same network out layer by layer and checks that
+    the two agree. ``dropout_rate=0`` keeps the dropout layer but makes it
+    pass everything (notebook 04's ablation).
+    """
     import keras
     from keras import layers
 
@@ -32,7 +37,7 @@ def build_cnn(input_shape=INPUT_SHAPE, output_activation: str = "sigmoid"):
             layers.Flatten(name="flatten"),
             layers.Dense(64, name="dense1"),
             layers.Activation("relu", name="relu4"),
-            layers.Dropout(0.5, name="dropout"),
+            layers.Dropout(dropout_rate, name="dropout"),
             layers.Dense(1, name="dense2"),
             layers.Activation(output_activation, name="output"),
         ],

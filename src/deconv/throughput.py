@@ -433,7 +433,7 @@ def stage_costs(files: Sequence[Path], count: int = 32, seed: int = 0) -> dict[s
     arrays = [keras.utils.img_to_array(image) for image in resized]
     np.random.seed(seed)
     for name, order in (("bilinear", 1), ("nearest", 0)):
-        generator = image_data_generator(augment=True, interpolation_order=order)
+        generator = image_data_generator(NOTES_AUGMENTATION, interpolation_order=order)
         charge(f"ImageDataGenerator's affine transform ({name})", generator.random_transform, arrays)
 
     batch = tf.constant(np.stack(arrays))
@@ -526,14 +526,16 @@ class Feeds:
 
     def _directory_flow(self, batch_size: int):
         with _quiet_stdout():
-            train, _ = directory_flows(self.data.root, batch_size=batch_size, seed=self.seed)
+            train, _ = directory_flows(
+                self.data.root, batch_size=batch_size, seed=self.seed, augmentation=NOTES_AUGMENTATION
+            )
         return train
 
     def _decoded_flow(self, batch_size: int):
         import numpy as np
 
         labels = np.asarray(self.data.labels, dtype="float32")
-        return image_data_generator(augment=True).flow(
+        return image_data_generator(NOTES_AUGMENTATION).flow(
             self.decoded(), labels, batch_size=batch_size, shuffle=True, seed=self.seed
         )
 

@@ -64,46 +64,75 @@ def read_log(path: Path) -> dict[str, list[float]]:
     return {key: [float(row[key]) for row in rows] for key in (rows[0] if rows else {})}
 
 
-def _epoch_timer():
+def __getattr__(name):
+    # EpochTimer subclasses a Keras class: defined on first use, so that
+    # importing this module (for epochs_for, say) does not import Keras.
+    if name == "EpochTimer":
+        globals()[name] = _define_epoch_timer()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _define_epoch_timer():
     import keras
 
     class EpochTimer(keras.callbacks.Callback):
-        """Adds the epoch's wall-clock seconds to the logs, so the CSV log records them."""
+        """Adds each epoch's wall-clock seconds to the logs (so CSVLogger records them) and prints one line.
+
+        Use it with ``fit(..., verbose=0)``: Keras' own line would print the
+        seconds as a metric with four decimals.
+        """
+
+        def __init__(self, show: bool = True):
+            super().__init__()
+            self.show = show
+
+        def on_train_begin(self, logs=None):
+            self.epochs = self.params.get("epochs")
 
         def on_epoch_begin(self, epoch, logs=None):
             self.started = time.perf_counter()
 
         def on_epoch_end(self, epoch, logs=None):
+            seconds = time.perf_counter() - self.started
             if logs is not None:
-                logs["seconds"] = round(time.perf_counter() - self.started, 2)
+                logs["seconds"] = round(seconds, 2)
+            if self.show:
+                metrics = "  ".join(
+                    f"{key} {value:.4f}" for key, value in (logs or {}).items() if key != "seconds"
+                )
+                print(f"epoch {epoch + 1:>3}/{self.epochs}  {seconds:5.1f} s  {metrics}", flush=True)
 
-    return EpochTimer()
+    return EpochTimer
 
 
-def fit_resumable(model, train, validation, epochs: int, files: TrainingFiles, verbose: int = 2, extra=()):
-    """``model.fit`` that resumes an interrupted run and keeps the best epoch.
+def resume_threshold(files: TrainingFiles, epochs: int) -> float | None:
+    """Prepare ``files`` for a run: keep an interrupted run's state, or start over.
 
-    An interrupted run (the kernel stopped, Ctrl-C, a crash) leaves its
-    backup behind, and calling this again continues from the last finished
-    epoch; a run that finishes removes the backup. Returns the full log,
-    earlier epochs included.
+    Returns the best validation accuracy logged before the interruption (the
+    bar a new best checkpoint must pass), or None for a fresh start.
     """
-    import keras
-
     files.folder.mkdir(parents=True, exist_ok=True)
-    best_so_far = None  # no threshold: the first epoch's model is the best so far
     if files.interrupted() and files.log.exists():
         earlier = read_log(files.log)
-        best_so_far = max(earlier.get("val_accuracy", []), default=None)
         print(
             f"Resuming the interrupted training after epoch {len(earlier.get('epoch', []))} of {epochs}. "
             f"To start over instead, delete {shown(files.backup)}/."
         )
-    else:
-        files.start_over()
-    callbacks = [
+        return max(earlier.get("val_accuracy", []), default=None)
+    files.start_over()
+    return None
+
+
+def resumable_callbacks(files: TrainingFiles, best_so_far: float | None, show: bool = True) -> list:
+    """The callbacks notebook 04 passes to ``fit``, in the same order (its checked cell compares them)."""
+    import keras
+
+    from . import training
+
+    return [
         # The timer comes first so the CSV logger sees the seconds it adds.
-        _epoch_timer(),
+        training.EpochTimer(show=show),
         keras.callbacks.BackupAndRestore(str(files.backup)),
         keras.callbacks.ModelCheckpoint(
             str(files.best_model),
@@ -113,9 +142,29 @@ def fit_resumable(model, train, validation, epochs: int, files: TrainingFiles, v
             initial_value_threshold=best_so_far,
         ),
         keras.callbacks.CSVLogger(str(files.log), append=True),
-        *extra,
     ]
-    model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose)
+
+
+def describe_callbacks(callbacks) -> list[str]:
+    """Each callback's class and the settings that decide what it does, to compare two lists."""
+    settings = ("backup_dir", "filepath", "monitor", "mode", "save_best_only", "best", "filename", "append")
+    described = []
+    for callback in callbacks:
+        values = {name: getattr(callback, name) for name in settings if hasattr(callback, name)}
+        described.append(f"{type(callback).__name__}{values}")
+    return described
+
+
+def fit_resumable(model, train, validation, epochs: int, files: TrainingFiles, show: bool = True, extra=()):
+    """``model.fit`` that resumes an interrupted run and keeps the best epoch: the tested copy of 04's cell.
+
+    An interrupted run (the kernel stopped, Ctrl-C, a crash) leaves its
+    backup behind, and calling this again continues from the last finished
+    epoch; a run that finishes removes the backup. Returns the full log,
+    earlier epochs included.
+    """
+    callbacks = [*resumable_callbacks(files, resume_threshold(files, epochs), show=show), *extra]
+    model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=0)
     return read_log(files.log)
 
 
