@@ -90,3 +90,29 @@ def test_best_checkpoint_holds_the_best_validation_accuracy(tmp_path):
     best = keras.models.load_model(files.best_model)
     _, accuracy = best.evaluate(data, verbose=0)
     assert np.isclose(accuracy, max(log["val_accuracy"]))
+
+
+def test_epoch_timer_logs_seconds_and_prints_them_as_seconds(tmp_path, capsys):
+    import re
+
+    files = TrainingFiles(tmp_path)
+    model, data = tiny_problem()
+    log = fit_resumable(model, data, data, epochs=2, files=files)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split()[:2] for line in lines] == [["epoch", "1/2"], ["epoch", "2/2"]]
+    assert all(re.search(r"\d+\.\d s  ", line) and "seconds" not in line for line in lines)
+    assert all(seconds > 0 for seconds in log["seconds"])
+
+
+def test_notebook_callbacks_are_compared_setting_by_setting(tmp_path):
+    import keras
+
+    from deconv.training import describe_callbacks, resumable_callbacks
+
+    files = TrainingFiles(tmp_path)
+    same = resumable_callbacks(files, None)
+    assert describe_callbacks(same) == describe_callbacks(resumable_callbacks(files, None))
+    other_log = [*same[:-1], keras.callbacks.CSVLogger(str(files.log), append=False)]
+    assert describe_callbacks(other_log) != describe_callbacks(same)
+    higher_bar = resumable_callbacks(files, 0.9)
+    assert describe_callbacks(higher_bar) != describe_callbacks(same)

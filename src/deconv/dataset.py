@@ -7,11 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .images import inspect_image
-from .layout import IMAGE_SUFFIXES, DatasetLayoutError, check_layout, format_counts
+from .layout import IMAGE_SUFFIXES, REAL_PHOTOS_HINT, DatasetLayoutError, check_layout, format_counts
 from .paths import DATA_DIR_ENV, DATASET_DIRNAME, DEFAULT_DATA_DIR, dataset_dir, shown
 from .prepare import Request, prepare, read_manifest
-
-REAL_PHOTOS_HINT = "For real photos run 'python3 scripts/download_data.py', then run this notebook again."
 
 
 @dataclass(frozen=True)
@@ -82,5 +80,5 @@ def open_dataset(data_dir: Path | None = None, show: bool = True) -> Dataset:
     if show:
         print(f"Data: {dataset.describe()}.")
         if dataset.is_sample:
-            print(f"The sample has drawn animals, not photos. {REAL_PHOTOS_HINT}")
+            print(f"The sample has drawn animals, not photos. {REAL_PHOTOS_HINT} Then run it again.")
     return dataset

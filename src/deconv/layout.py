@@ -18,9 +18,14 @@ IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif"})
 # Files an operating system drops into folders; harmless to Keras, not errors.
 OS_JUNK_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 
+# How to get real photos, said wherever the sample stands in for them.
+REAL_PHOTOS_HINT = (
+    "For real photos run 'python3 scripts/tasks.py data' (Google's cats_and_dogs_filtered, 69 MB), or "
+    "'python3 scripts/tasks.py data -- --dataset zip --archive PATH' for a zip of photos you have."
+)
 PREPARE_HINT = (
-    "Prepare a dataset with 'python3 scripts/download_data.py' (real photos) or "
-    "'python3 scripts/download_data.py --dataset sample' (synthetic, offline)."
+    "Prepare a dataset with 'python3 scripts/tasks.py data' (real photos) or "
+    "'python3 scripts/tasks.py sample' (synthetic, offline)."
 )
 
 

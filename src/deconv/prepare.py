@@ -29,6 +29,7 @@ from .layout import (
     CLASS_NAMES,
     FILE_PREFIXES,
     IMAGE_SUFFIXES,
+    REAL_PHOTOS_HINT,
     SPLITS,
     check_layout,
     format_counts,
@@ -396,8 +397,7 @@ def _resolve_auto(request: Request, log) -> Request:
             request.dataset = source.name
             return request
     log(
-        "No photos downloaded: generating the synthetic sample, so everything runs offline. "
-        "For real photos run 'python3 scripts/download_data.py'."
+        f"No photos prepared: generating the synthetic sample, so everything runs offline. {REAL_PHOTOS_HINT}"
     )
     request.dataset = "sample"
     return request
