@@ -171,3 +171,35 @@ class TestWhichModel:
         assert "short model trained here" in provenance and "notebook 04" in provenance
         assert model.optimizer.iterations.numpy() == 1  # 8 images, batches of 16: one step
         assert list(results.iterdir()) == []
+
+
+class TestHeatOverlay:
+    """Notebook 05 draws heat maps over images with ``deconv.plots.heat_overlay``."""
+
+    def test_opacity_grows_with_the_map_and_cold_places_are_see_through(self):
+        import matplotlib
+
+        from deconv.plots import heat_colours
+
+        colours = heat_colours(np.array([[-1.0, 0.0, 0.5, 1.0, 3.0]]), cmap="magma", max_alpha=0.8)
+        assert colours.shape == (1, 5, 4)
+        np.testing.assert_allclose(colours[0, :, 3], [0.0, 0.0, 0.4, 0.8, 0.8])  # clipped to [0, 1]
+        np.testing.assert_allclose(colours[0, 3, :3], matplotlib.colormaps["magma"](1.0)[:3])
+
+    def test_the_image_is_drawn_in_faded_grey_under_the_heat(self):
+        import matplotlib.pyplot as plt
+
+        from deconv.plots import faded_grey, heat_overlay
+
+        image = np.zeros((6, 8, 3), dtype="float32")
+        image[:, 4:] = 1.0  # black left half, white right half
+        np.testing.assert_allclose(faded_grey(image)[0, [0, 7]], [0.15, 0.85], atol=1e-6)
+        heat = np.zeros((3, 4))  # a coarser map is stretched over the whole image
+        heat[0, 0] = 1.0
+        figure, axis = plt.subplots()
+        scale = heat_overlay(axis, image, heat, cmap="inferno")
+        under, over = axis.get_images()
+        assert under.get_array().shape == (6, 8)
+        assert over.get_array().shape == (3, 4, 4) and over.get_extent() == [-0.5, 7.5, 5.5, -0.5]
+        assert scale.get_cmap().name == "inferno" and scale.norm.vmin == 0 and scale.norm.vmax == 1
+        plt.close(figure)

@@ -53,3 +53,43 @@ def learning_curves(log: dict[str, list[float]], title: str = "Learning curves")
     figure.suptitle(title)
     figure.tight_layout()
     return figure
+
+
+def heat_colours(heat, cmap: str = "inferno", max_alpha: float = 0.9):
+    """RGBA colours for a heat map in [0, 1]: colour from ``cmap``, opacity proportional to the value.
+
+    A value of 0 is fully transparent and 1 has opacity ``max_alpha``, so where
+    the map is cold the image underneath shows unchanged instead of tinted.
+    """
+    import matplotlib
+    import numpy as np
+
+    heat = np.clip(np.asarray(heat, dtype="float32"), 0.0, 1.0)
+    colours = matplotlib.colormaps[cmap](heat)
+    colours[..., 3] = max_alpha * heat
+    return colours
+
+
+def faded_grey(image):
+    """An RGB image in [0, 1] as grey in [0.15, 0.85]: its shapes stay, no colour to mistake for heat."""
+    import numpy as np
+
+    image = np.asarray(image, dtype="float32")
+    luminance = image[..., :3] @ np.array([0.299, 0.587, 0.114], dtype="float32")
+    return 0.15 + 0.7 * luminance
+
+
+def heat_overlay(axis, image, heat, cmap: str = "inferno", max_alpha: float = 0.9):
+    """Draw ``image`` (RGB in [0, 1]) in faded grey with a heat map in [0, 1] over it, see-through where low.
+
+    Returns a colour scale for ``figure.colorbar`` (its colours at full opacity).
+    """
+    import matplotlib
+
+    grey = faded_grey(image)
+    height, width = grey.shape
+    axis.imshow(grey, cmap="gray", vmin=0, vmax=1)
+    # extent stretches a map of any size over the whole image (pixel centres at whole numbers)
+    axis.imshow(heat_colours(heat, cmap, max_alpha), extent=(-0.5, width - 0.5, height - 0.5, -0.5))
+    axis.axis("off")
+    return matplotlib.cm.ScalarMappable(norm=matplotlib.colors.Normalize(0, 1), cmap=cmap)
