@@ -2,12 +2,14 @@
 PYTHON ?= python3
 TASKS = $(PYTHON) scripts/tasks.py
 
-.PHONY: tutorial test setup data sample lab clean
+.PHONY: tutorial test quick setup data sample lab clean
 
 tutorial:  ## prepare data and execute the notebooks in order
 	$(TASKS) tutorial
 test:      ## run every test (unit tests and notebooks under nbval)
 	$(TASKS) test
+quick:     ## run the tests that are not marked slow (no notebooks, no training)
+	$(TASKS) test --quick
 setup:     ## create/update .venv only
 	$(TASKS) setup
 data:      ## download and prepare real photos (cats_and_dogs_filtered)

@@ -25,7 +25,7 @@ close them for figures worth quoting. The images are a seeded selection of the
 dataset's training images (--images), read by every variant.
 
 Results go to results/benchmark.json (machine, library versions, settings,
-every figure, what each variant changes about accuracy) and a plot beside it
+every figure, what each variant changes for the model) and a plot beside it
 (benchmark.png). The data is the dataset the notebooks use
 (data/cats_and_dogs, or $DECONV_DATA_DIR); with none, the synthetic sample is
 generated there first, as the notebooks do.
@@ -41,12 +41,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import signal
 import sys
 from pathlib import Path
 
-EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+PROG = "benchmark.py"
 QUICK = {"batch_sizes": [16], "images": 128, "repeats": 3}
 FULL = {"batch_sizes": [16, 32], "images": 640, "repeats": 3}
 
@@ -66,14 +64,10 @@ def _image_limit(text: str) -> int | str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from deconv.throughput import VARIANT_KEYS
+    from deconv import cli
+    from deconv.benchmark import VARIANT_KEYS
 
-    parser = argparse.ArgumentParser(
-        prog="benchmark.py",
-        description=__doc__.split("\n\n")[0],
-        epilog="\n\n".join(__doc__.split("\n\n")[1:]),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = cli.parser(PROG, __doc__)
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -128,22 +122,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _fail(code: int, message: str) -> int:
-    print(f"benchmark.py: error: {message}", file=sys.stderr)
-    return code
-
-
-def _terminate_handler(main_pid: int):
-    def terminate(signum, frame):
-        if os.getpid() != main_pid:  # a forked worker process, which Keras stops with SIGTERM: just end
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGTERM)
-        # Turn SIGTERM into an exception so temporary folders are removed.
-        raise KeyboardInterrupt
-
-    return terminate
-
-
 def _data_root(parser: argparse.ArgumentParser, data_dir: Path | None) -> Path:
     """The folder to read, checked; exits with status 2 when it cannot be used."""
     from deconv.dataset import open_dataset
@@ -167,7 +145,7 @@ def _write(report: dict, output: Path) -> Path:
     matplotlib.use("Agg")  # no display needed
     import matplotlib.pyplot as plt
 
-    from deconv.throughput import plot_report
+    from deconv.benchmark import plot_report
 
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2) + "\n")
@@ -180,13 +158,16 @@ def _write(report: dict, output: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        from deconv.paths import results_dir, shown
-    except ImportError as error:
-        return _fail(
-            EXIT_USAGE,
-            f"{error}. Set up the environment first with 'python3 scripts/tasks.py setup' "
-            "and run this script with .venv/bin/python.",
+        from deconv import cli
+    except ImportError as error:  # not the project's Python, so deconv.cli cannot say what to do
+        print(
+            f"{PROG}: error: {error}. "
+            "Run it with .venv/bin/python, which 'python3 scripts/tasks.py setup' makes.",
+            file=sys.stderr,
         )
+        return 2
+    from deconv.paths import display_path
+
     parser = build_parser()
     args = parser.parse_args(argv)
     defaults = QUICK if args.quick else FULL
@@ -200,40 +181,47 @@ def main(argv: list[str] | None = None) -> int:
     if args.output is not None and args.output.suffix != ".json":
         parser.error("--output must end in .json (the plot is written beside it as .png)")
 
-    signal.signal(signal.SIGTERM, _terminate_handler(os.getpid()))
     try:
-        root = _data_root(parser, args.data_dir)
-
-        from deconv.environment import import_tensorflow
-        from deconv.throughput import VARIANT_KEYS, Benchmark, format_stages, format_table, summary_lines
-
-        import_tensorflow()  # quietly, before Keras logs anything
-        benchmark = Benchmark(
-            batch_sizes=tuple(batch_sizes),
-            repeats=repeats,
-            images=images,
-            variants=tuple(args.variants or VARIANT_KEYS),
-            workers=args.workers,
-            seed=args.seed,
-        )
-        report = benchmark.run(root, log=lambda line: print(line, flush=True))
-        report["settings"]["data"] = shown(root)
-        report["settings"]["quick"] = args.quick
-        print()
-        print(format_table(report))
-        print("\nCPU time per image of each step on its own (one thread; TensorFlow's steps: all threads):")
-        print(format_stages(report))
-        print()
-        for line in summary_lines(report):
-            print(line)
-        output = args.output or results_dir() / "benchmark.json"  # created only now, when there are results
-        plot = _write(report, output)
+        with cli.sigterm_as_interrupt():  # a SIGTERM still removes the temporary folders
+            report, output, plot = _measure(parser, args, batch_sizes, repeats, images)
     except KeyboardInterrupt:
-        return _fail(EXIT_INTERRUPTED, "interrupted; nothing was written.")
+        return cli.fail(PROG, cli.EXIT_INTERRUPTED, "interrupted; nothing was written.")
+    except ImportError as error:
+        return cli.outside_environment(PROG, error)
     except Exception as error:  # a pipeline or a write failed: say which, briefly
-        return _fail(EXIT_FAILED, f"{type(error).__name__}: {error}")
-    print(f"\nWrote {shown(output)} and {shown(plot)}.")
+        return cli.fail(PROG, cli.EXIT_FAILED, f"{type(error).__name__}: {error}")
+    print(f"\nWrote {display_path(output)} and {display_path(plot)}.")
     return 0
+
+
+def _measure(parser, args, batch_sizes, repeats, images):
+    """Measure, print the results and write them; returns the report and where it went."""
+    from deconv.benchmark import VARIANT_KEYS, Benchmark, format_stages, format_table, summary_lines
+    from deconv.environment import import_tensorflow
+    from deconv.paths import display_path, results_dir
+
+    root = _data_root(parser, args.data_dir)
+    import_tensorflow()  # quietly, before Keras logs anything
+    benchmark = Benchmark(
+        batch_sizes=tuple(batch_sizes),
+        repeats=repeats,
+        images=images,
+        variants=tuple(args.variants or VARIANT_KEYS),
+        workers=args.workers,
+        seed=args.seed,
+    )
+    report = benchmark.run(root, log=lambda line: print(line, flush=True))
+    report["settings"]["data"] = display_path(root)
+    report["settings"]["quick"] = args.quick
+    print()
+    print(format_table(report))
+    print("\nCPU time per image of each step on its own (one thread; TensorFlow's steps: all threads):")
+    print(format_stages(report))
+    print()
+    for line in summary_lines(report):
+        print(line)
+    output = args.output or results_dir() / "benchmark.json"  # created only now, when there are results
+    return report, output, _write(report, output)
 
 
 if __name__ == "__main__":

@@ -45,11 +45,16 @@ usable photos); 130 interrupted.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from pathlib import Path
 
-EXIT_DOWNLOAD, EXIT_USAGE, EXIT_VERIFY, EXIT_ARCHIVE, EXIT_DATA, EXIT_INTERRUPTED = 1, 2, 3, 4, 5, 130
+PROG = "download_data.py"
+EXIT_DOWNLOAD, EXIT_VERIFY, EXIT_ARCHIVE, EXIT_DATA = (
+    1,
+    3,
+    4,
+    5,
+)  # usage (2) and interrupted (130): deconv.cli
 
 
 def _count(text: str):
@@ -72,14 +77,10 @@ def _sha256(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from deconv import cli
     from deconv.paths import DEFAULT_DATA_DIR
 
-    parser = argparse.ArgumentParser(
-        prog="download_data.py",
-        description=__doc__.split("\n\n")[0],
-        epilog="\n\n".join(__doc__.split("\n\n")[1:]),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = cli.parser(PROG, __doc__)
     parser.add_argument(
         "--dataset",
         choices=("filtered", "full", "zip", "sample", "auto"),
@@ -153,28 +154,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _fail(code: int, message: str) -> int:
-    print(f"download_data.py: error: {message}", file=sys.stderr)
-    return code
-
-
-def _terminate(signum, frame):
-    # Turn SIGTERM into an exception so cleanup (finally blocks) runs.
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     try:
-        from deconv.archive import ArchiveError
-        from deconv.fetch import DownloadError, RetryPolicy, VerificationError
-        from deconv.layout import DatasetLayoutError
-        from deconv.prepare import SPLIT_LAYOUT, DataError, Request, prepare
-    except ImportError as error:
-        return _fail(
-            EXIT_USAGE,
-            f"{error}. Set up the environment first with 'python3 scripts/tasks.py setup' "
-            "and run this script with .venv/bin/python.",
+        from deconv import cli
+    except ImportError as error:  # not the project's Python, so deconv.cli cannot say what to do
+        print(
+            f"{PROG}: error: {error}. "
+            "Run it with .venv/bin/python, which 'python3 scripts/tasks.py setup' makes.",
+            file=sys.stderr,
         )
+        return 2
+    try:
+        from deconv.data.archive import ArchiveError
+        from deconv.data.arrange import SPLIT_LAYOUT
+        from deconv.data.fetch import DownloadError, RetryPolicy, VerificationError
+        from deconv.data.prepare import DataError, Request, prepare
+        from deconv.layout import DatasetLayoutError
+    except ImportError as error:
+        return cli.outside_environment(PROG, error)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.dataset in ("sample", "auto") and (args.archive or args.url or args.sha256):
@@ -207,11 +204,12 @@ def main(argv: list[str] | None = None) -> int:
         policy=RetryPolicy(attempts=args.retries, timeout=args.timeout, backoff=args.backoff),
     )
     log = (lambda *a, **k: None) if args.quiet else (lambda *a, **k: print(*a, **k, flush=True))
-    signal.signal(signal.SIGTERM, _terminate)
     try:
-        prepare(request, log=log)
+        with cli.sigterm_as_interrupt():
+            prepare(request, log=log)
     except DownloadError as error:
-        return _fail(
+        return cli.fail(
+            PROG,
             EXIT_DOWNLOAD,
             f"could not download the {args.dataset} archive ({error}). "
             "If this machine is offline or behind a proxy, download the zip by other means and pass "
@@ -231,17 +229,19 @@ def main(argv: list[str] | None = None) -> int:
                 "the file was not kept. It is damaged or not the registered archive: "
                 "try again, or pass --sha256 HEX if it is a re-packed archive you trust"
             )
-        return _fail(EXIT_VERIFY, f"{error}; {advice}.")
+        return cli.fail(PROG, EXIT_VERIFY, f"{error}; {advice}.")
     except ArchiveError as error:
-        return _fail(EXIT_ARCHIVE, f"{error}; nothing was extracted into the dataset.")
+        return cli.fail(PROG, EXIT_ARCHIVE, f"{error}; nothing was extracted into the dataset.")
     except (DataError, DatasetLayoutError) as error:
-        return _fail(EXIT_DATA, f"{error}; no dataset was changed.")
+        return cli.fail(PROG, EXIT_DATA, f"{error}; no dataset was changed.")
     except KeyboardInterrupt:
-        return _fail(
-            EXIT_INTERRUPTED, "interrupted; no dataset was changed (a partial download is kept to resume)."
+        return cli.fail(
+            PROG,
+            cli.EXIT_INTERRUPTED,
+            "interrupted; no dataset was changed (a partial download is kept to resume).",
         )
     except OSError as error:
-        return _fail(EXIT_DATA, f"{error}; no dataset was changed.")
+        return cli.fail(PROG, EXIT_DATA, f"{error}; no dataset was changed.")
     return 0
 
 

@@ -7,7 +7,8 @@ notebooks in notebooks/ are left as they are). The run stops at the first
 notebook that fails, naming the cell. At the end, results/metrics.json is
 summarised if the training notebook wrote it during this run.
 
-Exit status: 0 all ran; 1 a notebook failed; 2 bad arguments.
+Exit status: 0 all ran; 1 a notebook failed; 2 bad arguments (or not the
+project's environment); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-OUTPUT_DIR = REPO / "results" / "notebooks"
+PROG = "run_notebooks.py"
 
 
 def execute(path: Path, output_dir: Path, timeout: int) -> float:
@@ -51,57 +51,83 @@ def execute(path: Path, output_dir: Path, timeout: int) -> float:
 
 def summarise_metrics(since: float) -> None:
     """Print results/metrics.json if a notebook of this run wrote it (not one left from an earlier run)."""
-    from deconv.paths import results_dir, shown
+    from deconv.paths import display_path, results_dir
 
     metrics_file = results_dir() / "metrics.json"
     if not metrics_file.exists() or metrics_file.stat().st_mtime < since:
         return
     metrics = json.loads(metrics_file.read_text())
-    print(f"\nMetrics ({shown(metrics_file)}):")
+    print(f"\nMetrics ({display_path(metrics_file)}):")
     for key, value in metrics.items():
         if not isinstance(value, (dict, list)):
             print(f"  {key}: {value}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="run_notebooks.py",
-        description=__doc__.split("\n\n")[0],
-        epilog="\n\n".join(__doc__.split("\n\n")[1:]),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def build_parser() -> argparse.ArgumentParser:
+    from deconv import cli
+    from deconv.paths import RESULTS_DIR, display_path
+
+    parser = cli.parser(PROG, __doc__)
     parser.add_argument("notebooks", nargs="+", type=Path, help="notebooks, run in the order given")
-    parser.add_argument("--output-dir", type=Path, default=OUTPUT_DIR, help="where executed copies go")
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=RESULTS_DIR / "notebooks",
+        help=f"where executed copies go (default: {display_path(RESULTS_DIR / 'notebooks')})",
+    )
     parser.add_argument(
         "--cell-timeout", type=int, default=3600, help="seconds one cell may take (default 3600)"
     )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        from deconv import cli
+    except ImportError as error:  # not the project's Python, so deconv.cli cannot say what to do
+        print(
+            f"{PROG}: error: {error}. "
+            "Run it with .venv/bin/python, which 'python3 scripts/tasks.py setup' makes.",
+            file=sys.stderr,
+        )
+        return 2
+    parser = build_parser()
     args = parser.parse_args(argv)
     missing = [str(p) for p in args.notebooks if not p.is_file()]
     if missing:
         parser.error(f"no such notebook: {', '.join(missing)}")
 
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+    try:
+        from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
-    from deconv.paths import shown
+        from deconv.paths import display_path
+    except ImportError as error:
+        return cli.outside_environment(PROG, error)
 
     total = len(args.notebooks)
     started = time.time()
     for number, path in enumerate(args.notebooks, start=1):
         print(f"[{number}/{total}] {path.name}", flush=True)
+        executed = display_path(args.output_dir / path.name)
         try:
-            seconds = execute(path.resolve(), args.output_dir, args.cell_timeout)
+            with cli.sigterm_as_interrupt():  # the kernel is shut down and the copy written either way
+                seconds = execute(path.resolve(), args.output_dir, args.cell_timeout)
+        except KeyboardInterrupt:
+            return cli.fail(
+                PROG, cli.EXIT_INTERRUPTED, f"interrupted in {path.name}; its copy so far is {executed}."
+            )
         except (CellExecutionError, CellTimeoutError) as error:
             plain = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip()  # drop terminal colours
             first_line = plain.splitlines()[-1] if plain else "a cell failed"
             if isinstance(error, CellTimeoutError):
                 first_line = f"a cell ran longer than --cell-timeout {args.cell_timeout} s and was stopped"
             print(
-                f"{path.name} failed: {first_line}\nThe executed copy, with the error in place, is "
-                f"{shown(args.output_dir / path.name)}.",
+                f"{path.name} failed: {first_line}\n"
+                f"The executed copy, with the error in place, is {executed}.",
                 file=sys.stderr,
             )
-            return 1
-        print(f"      done in {seconds:.0f} s -> {shown(args.output_dir / path.name)}", flush=True)
+            return cli.EXIT_FAILED
+        print(f"      done in {seconds:.0f} s -> {executed}", flush=True)
     summarise_metrics(since=started)
     return 0
 

@@ -2,21 +2,26 @@
 """Set up the environment and run the tutorial's jobs; needs only python3.
 
 Each task first makes sure .venv exists and holds exactly what
-requirements.txt pins (installing only when requirements.txt or
-pyproject.toml changed since the last install), then runs inside it.
+requirements.lock pins, every package by version and hash (installing only
+when requirements.lock or pyproject.toml changed since the last install),
+then runs inside it.
 
   tutorial  prepare data (real photos if already downloaded, otherwise the
             synthetic sample) and execute the notebooks in order into
             results/notebooks/
-  test      run every test: unit tests, and the notebooks under nbval on the
-            synthetic sample (prepared under data/test/)
+  test      run pytest: the unit tests, and the notebooks under nbval on the
+            synthetic sample in data/test/ (pytest's own settings, in
+            pyproject.toml and conftest.py, say how; plain pytest does the
+            same). --quick leaves out the slow tests and the notebooks
   setup     only create/update .venv
-  data      download and prepare real photos (arguments after -- go to
-            scripts/download_data.py, e.g. -- --dataset full)
+  data      download and prepare real photos (e.g. -- --dataset full)
   sample    generate the synthetic sample into data/cats_and_dogs
   lab       start JupyterLab in notebooks/
   clean     remove results/, data/test/ and caches (--all: also .venv and the
             prepared dataset; downloaded archives in data/downloads/ are kept)
+
+Arguments after -- go on to the program the task runs: pytest for test,
+scripts/download_data.py for data, sample and tutorial, JupyterLab for lab.
 
 Exit status: that of the task (0 on success); 2 for bad arguments; 3 when
 the environment cannot be set up.
@@ -35,10 +40,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 VENV = REPO / ".venv"
 STAMP = VENV / ".deconv-installed"
-INSTALL_INPUTS = ("requirements.txt", "pyproject.toml")
+LOCK = "requirements.lock"
+# What the install is made from: a change to either means installing again.
+INSTALL_INPUTS = (LOCK, "pyproject.toml")
 NOTEBOOKS = REPO / "notebooks"
 TEST_DATA_DIR = REPO / "data" / "test"
-SANITIZE_FILE = REPO / "tests" / "nbval_sanitize.cfg"
+QUICK = ("-m", "not slow")  # the marker is declared in pyproject.toml
+TASKS = ("tutorial", "test", "setup", "data", "sample", "lab", "clean")
 EXIT_SETUP = 3
 MIN_PYTHON = (3, 11)
 TESTED_PYTHON = (3, 11)
@@ -74,8 +82,14 @@ def install_digest() -> str:
     return digest.hexdigest()
 
 
+def install_commands(python: Path) -> list[list]:
+    """The two installs: every locked package, checked against its hash, then this project itself."""
+    pip = [python, "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
+    return [[*pip, "--require-hashes", "-r", LOCK], [*pip, "--no-deps", "-e", "."]]
+
+
 def setup() -> int:
-    """Create .venv and install the pinned requirements, unless already done."""
+    """Create .venv and install the locked requirements, unless already done."""
     if sys.version_info < MIN_PYTHON:
         print(
             f"Python {'.'.join(map(str, MIN_PYTHON))} or newer is needed; this is "
@@ -99,18 +113,13 @@ def setup() -> int:
             return EXIT_SETUP
     wanted = install_digest()
     if STAMP.exists() and STAMP.read_text().strip() == wanted:
-        say("Environment already up to date (.venv matches requirements.txt)")
+        say(f"Environment already up to date (.venv matches {LOCK})")
         return 0
     say(
-        "Installing the pinned requirements into .venv (2.6 GB installed, TensorFlow most of it): "
-        "a minute or more the first time, depending on the connection"
+        f"Installing the locked requirements ({LOCK}) into .venv (2.6 GB installed, TensorFlow most "
+        "of it): a minute or more the first time, depending on the connection"
     )
-    python = venv_python()
-    steps = [
-        [python, "-m", "pip", "install", "--disable-pip-version-check", "--quiet", "-r", "requirements.txt"],
-        [python, "-m", "pip", "install", "--disable-pip-version-check", "--quiet", "--no-deps", "-e", "."],
-    ]
-    for step in steps:
+    for step in install_commands(venv_python()):
         if run(step) != 0:
             print(
                 "Installing the requirements failed (see pip's message above). Check the network or "
@@ -143,26 +152,11 @@ def tutorial(extra: list[str]) -> int:
     return run([venv_python(), "scripts/run_notebooks.py", *notebook_paths()])
 
 
-def test(extra: list[str]) -> int:
-    command = [venv_python(), "-m", "pytest", "tests"]
-    if notebook_paths():
-        say("Preparing the synthetic sample the notebooks are tested on")
-        status = prepare_data(["--dataset", "sample", "--data-dir", TEST_DATA_DIR, "--quiet"])
-        if status != 0:
-            return status
-        # The notebooks read the test sample and write their results beside it,
-        # leaving the reader's data/ and results/ alone.
-        os.environ["DECONV_DATA_DIR"] = str(TEST_DATA_DIR / "cats_and_dogs")
-        os.environ["DECONV_RESULTS_DIR"] = str(TEST_DATA_DIR / "results")
-        command += [
-            "notebooks",
-            "--nbval-lax",
-            "--nbval-current-env",
-            "--nbval-sanitize-with",
-            SANITIZE_FILE.relative_to(REPO),
-        ]
-    say("Running the tests")
-    return run([*command, *extra])
+def test(extra: list[str], quick: bool = False) -> int:
+    # pytest's own configuration (pyproject.toml, conftest.py) prepares the
+    # sample, points the notebooks at it and adds nbval's options.
+    say("Running the tests" + (" (quick: no slow tests, no notebooks)" if quick else ""))
+    return run([venv_python(), "-m", "pytest", *(QUICK if quick else ()), *extra])
 
 
 def lab(extra: list[str]) -> int:
@@ -189,25 +183,32 @@ def clean(everything: bool) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tasks.py",
+        usage="%(prog)s [-h] [--quick] [--all] {" + ",".join(TASKS) + "} [-- ARGUMENTS ...]",
         description=__doc__.split("\n\n")[0],
         epilog="\n\n".join(__doc__.split("\n\n")[1:]),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("task", choices=("tutorial", "test", "setup", "data", "sample", "lab", "clean"))
+    parser.add_argument("task", choices=TASKS)
     parser.add_argument(
-        "--all", action="store_true", help="with clean: also remove .venv and the prepared dataset"
+        "--quick", action="store_true", help="with test: leave out the slow tests and the notebooks"
     )
     parser.add_argument(
-        "extra",
-        nargs=argparse.REMAINDER,
-        help="after --: passed on (download_data.py for data/sample/tutorial, pytest for test)",
+        "--all", action="store_true", help="with clean: also remove .venv and the prepared dataset"
     )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    extra = args.extra[1:] if args.extra[:1] == ["--"] else args.extra
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Everything after the first -- belongs to the program the task runs.
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
+    argv = argv[: argv.index("--")] if "--" in argv else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.quick and args.task != "test":
+        parser.error("--quick goes with test")
+    if args.all and args.task != "clean":
+        parser.error("--all goes with clean")
     if args.task == "clean":
         return clean(args.all)
     status = setup()
@@ -216,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.task == "tutorial":
         return tutorial(extra)
     if args.task == "test":
-        return test(extra)
+        return test(extra, quick=args.quick)
     if args.task == "data":
         return prepare_data(extra)
     if args.task == "sample":

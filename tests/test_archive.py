@@ -1,4 +1,4 @@
-"""deconv.archive: safe zip extraction, on real zips written here."""
+"""deconv.data.archive: safe zip extraction, on real zips written here."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import archives
 import pytest
 
-from deconv.archive import ArchiveError, check_zip, extract_zip
+from deconv.data.archive import ArchiveError, check_zip, extract_zip
 
 CAP = 10 << 20
 

@@ -6,10 +6,10 @@ import shutil
 
 import pytest
 
+from deconv.data.sample import generate_sample
 from deconv.dataset import open_dataset
-from deconv.layout import DatasetLayoutError
+from deconv.layout import REAL_PHOTOS_HINT, DatasetLayoutError
 from deconv.paths import DATA_DIR_ENV
-from deconv.sample import generate_sample
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def test_absent_dataset_becomes_the_sample_and_says_so(tmp_path, no_override, ca
     assert dataset.counts == {"train": {"cats": 200, "dogs": 200}, "validation": {"cats": 100, "dogs": 100}}
     assert "generating the synthetic sample" in out
     assert "Data: synthetic sample" in out
-    assert "scripts/download_data.py" in out  # how to get real photos
+    assert REAL_PHOTOS_HINT in out  # how to get real photos
 
 
 def test_any_folder_in_the_layout_works_through_the_environment(tmp_path, monkeypatch, capsys):

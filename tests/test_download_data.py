@@ -1,11 +1,16 @@
 """scripts/download_data.py end to end: a real subprocess, real HTTP on
-127.0.0.1, real zips and JPEGs. Plus direct tests of deconv.fetch where a
-direct call says more than the CLI can."""
+127.0.0.1, real zips and JPEGs. Plus direct tests of the download code where a
+direct call says more than the CLI can.
+
+A filtered-shaped archive holds 3,000 photos, because the script checks that
+count; the tests whose point is not the filtered dataset (resuming, fallback,
+rebuilding, replacing) use a PetImages-shaped archive with a few dozen photos,
+which goes through the same download and build code.
+"""
 
 from __future__ import annotations
 
 import datetime
-import fcntl
 import hashlib
 import json
 import os
@@ -22,14 +27,16 @@ import pytest
 from PIL import Image
 
 from conftest import REPO_ROOT, SCRIPT, SCRIPT_TIMEOUT, run_script
+from deconv.data.fetch import DownloadError, RetryPolicy, VerificationError, download
 from deconv.dataset import open_dataset
-from deconv.fetch import DownloadError, RetryPolicy, VerificationError, download
 from deconv.paths import DATA_DIR_ENV
 from deconv.training import BLOG_EPOCHS, EPOCHS_ENV, epochs_for
 
 FILTERED_PATH = "/mledu-datasets/cats_and_dogs_filtered.zip"
 FULL_PATH = "/download/kagglecatsanddogs_5340.zip"
 FAST = ("--retries", "2", "--timeout", "1", "--backoff", "0.05")  # quick failures
+SMALL_FULL = ("--train-per-class", "10", "--validation-per-class", "4")  # of the 30-odd per class
+SMALL_FULL_COUNTS = {"train": {"cats": 10, "dogs": 10}, "validation": {"cats": 4, "dogs": 4}}
 FILTERED_COUNTS = archives.FILTERED_COUNTS
 
 
@@ -99,6 +106,19 @@ def filtered_served(server, test_archives):
     return url, test_archives["filtered_sha256"], body
 
 
+@pytest.fixture
+def full_served(server, test_archives):
+    """The small PetImages-shaped zip served normally; (address, sha256, bytes)."""
+    body = test_archives["full"].read_bytes()
+    url = server.serve(FULL_PATH, body)
+    return url, test_archives["full_sha256"], body
+
+
+def run_full(data_dir: Path, *args) -> subprocess.CompletedProcess:
+    """Run the script for a small full dataset (--url or --archive in ``args``)."""
+    return run_script("--dataset", "full", "--data-dir", data_dir, *SMALL_FULL, *args)
+
+
 def run_with_archive(data_dir: Path, test_archives, dataset: str, *extra) -> subprocess.CompletedProcess:
     """Run the script on a test archive already on disk (no server)."""
     return run_script(
@@ -161,15 +181,15 @@ def test_filtered_download_builds_dataset_and_manifest(tmp_path, server, filtere
     assert [seen.range for seen in server.seen(FILTERED_PATH)] == [None]
 
 
-def test_second_run_does_nothing_and_contacts_no_server(tmp_path, server, filtered_served):
-    url, sha256, _ = filtered_served
+def test_second_run_does_nothing_and_contacts_no_server(tmp_path, server, full_served):
+    url, sha256, _ = full_served
     data_dir = tmp_path / "data"
-    args = ("--data-dir", data_dir, "--url", url, "--sha256", sha256)
-    assert run_script(*args, "--quiet").returncode == 0
+    args = ("--url", url, "--sha256", sha256)
+    assert run_full(data_dir, *args, "--quiet").returncode == 0
     before = manifest_of(data_dir)
     assert len(server.seen()) == 1
 
-    again = run_script(*args)
+    again = run_full(data_dir, *args)
     assert again.returncode == 0, again.stderr
     assert "nothing to do" in again.stdout
     assert len(server.seen()) == 1
@@ -177,61 +197,48 @@ def test_second_run_does_nothing_and_contacts_no_server(tmp_path, server, filter
 
     # Without the dataset, the kept archive rebuilds it: still no request.
     shutil.rmtree(data_dir / "cats_and_dogs")
-    rebuilt = run_script(*args)
+    rebuilt = run_full(data_dir, *args)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "already downloaded" in rebuilt.stdout
     assert len(server.seen()) == 1
-    assert manifest_of(data_dir)["counts"] == FILTERED_COUNTS
+    assert manifest_of(data_dir)["counts"] == SMALL_FULL_COUNTS
 
 
 def test_resume_after_dropped_connection(tmp_path, server, test_archives):
-    body = test_archives["filtered"].read_bytes()
-    cut = 1_000_000
-    url = server.serve(FILTERED_PATH, body, mode="drop", after=cut)
+    body = test_archives["full"].read_bytes()
+    cut = len(body) // 2
+    url = server.serve(FULL_PATH, body, mode="drop", after=cut)
     data_dir = tmp_path / "data"
-    result = run_script(
-        "--data-dir",
-        data_dir,
-        "--url",
-        url,
-        "--sha256",
-        test_archives["filtered_sha256"],
-        "--retries",
-        "3",
-        "--timeout",
-        "10",
-        "--backoff",
-        "0.05",
-    )
+    retries = ("--retries", "3", "--timeout", "10", "--backoff", "0.05")
+    result = run_full(data_dir, "--url", url, "--sha256", test_archives["full_sha256"], *retries)
     assert result.returncode == 0, result.stderr
-    assert [seen.range for seen in server.seen(FILTERED_PATH)] == [None, f"bytes={cut}-"]
+    assert [seen.range for seen in server.seen(FULL_PATH)] == [None, f"bytes={cut}-"]
     assert f"Resuming {url} at {cut:,} bytes" in result.stdout
-    assert downloads(data_dir) == ["cats_and_dogs_filtered.zip"]
-    assert (data_dir / "downloads/cats_and_dogs_filtered.zip").read_bytes() == body
-    assert image_files(data_dir / "cats_and_dogs") == filtered_image_names()
-    assert manifest_of(data_dir)["counts"] == FILTERED_COUNTS
+    assert downloads(data_dir) == ["kagglecatsanddogs_5340.zip"]
+    assert (data_dir / "downloads/kagglecatsanddogs_5340.zip").read_bytes() == body
+    assert manifest_of(data_dir)["counts"] == SMALL_FULL_COUNTS
 
 
 def test_partial_download_is_kept_and_resumed_by_the_next_run(tmp_path, server, test_archives):
-    body = test_archives["filtered"].read_bytes()
-    cut = 700_000
-    url = server.serve(FILTERED_PATH, body, mode="drop", after=cut)
+    body = test_archives["full"].read_bytes()
+    cut = len(body) // 3
+    url = server.serve(FULL_PATH, body, mode="drop", after=cut)
     data_dir = tmp_path / "data"
-    args = ("--data-dir", data_dir, "--url", url, "--sha256", test_archives["filtered_sha256"], "--quiet")
+    args = ("--url", url, "--sha256", test_archives["full_sha256"], "--quiet", "--retries", "1")
 
-    first = run_script(*args, "--retries", "1")
+    first = run_full(data_dir, *args)
     assert first.returncode == 1
     assert url in error_line(first)
     assert_no_dataset(data_dir)
-    part = data_dir / "downloads/cats_and_dogs_filtered.zip.part"
+    part = data_dir / "downloads/kagglecatsanddogs_5340.zip.part"
     assert downloads(data_dir) == [part.name]
     assert part.read_bytes() == body[:cut]
 
-    second = run_script(*args, "--retries", "1")
+    second = run_full(data_dir, *args)
     assert second.returncode == 0, second.stderr
-    assert [seen.range for seen in server.seen(FILTERED_PATH)] == [None, f"bytes={cut}-"]
-    assert downloads(data_dir) == ["cats_and_dogs_filtered.zip"]
-    assert manifest_of(data_dir)["counts"] == FILTERED_COUNTS
+    assert [seen.range for seen in server.seen(FULL_PATH)] == [None, f"bytes={cut}-"]
+    assert downloads(data_dir) == ["kagglecatsanddogs_5340.zip"]
+    assert manifest_of(data_dir)["counts"] == SMALL_FULL_COUNTS
 
 
 @pytest.mark.parametrize(
@@ -262,16 +269,16 @@ def test_download_failure_exits_1_with_one_clear_line(
     assert not (data_dir / "downloads/cats_and_dogs_filtered.zip").exists()
 
 
-def test_404_falls_back_to_the_next_address(tmp_path, server, filtered_served):
-    good, sha256, _ = filtered_served
-    missing = server.url("/gone/cats_and_dogs_filtered.zip")
+def test_404_falls_back_to_the_next_address(tmp_path, server, full_served):
+    good, sha256, _ = full_served
+    missing = server.url("/gone/kagglecatsanddogs_5340.zip")
     data_dir = tmp_path / "data"
-    result = run_script("--data-dir", data_dir, "--url", missing, "--url", good, "--sha256", sha256, *FAST)
+    result = run_full(data_dir, "--url", missing, "--url", good, "--sha256", sha256, *FAST)
     assert result.returncode == 0, result.stderr
-    assert [seen.path for seen in server.seen()] == ["/gone/cats_and_dogs_filtered.zip", FILTERED_PATH]
+    assert [seen.path for seen in server.seen()] == ["/gone/kagglecatsanddogs_5340.zip", FULL_PATH]
     manifest = manifest_of(data_dir)
     assert manifest["source"]["url"] == good
-    assert manifest["counts"] == FILTERED_COUNTS
+    assert manifest["counts"] == SMALL_FULL_COUNTS
 
 
 def test_size_mismatch_with_the_registered_archive_exits_3(tmp_path, server, filtered_served):
@@ -297,17 +304,17 @@ def test_checksum_mismatch_exits_3(tmp_path, server, filtered_served):
     assert downloads(data_dir) == []
 
 
-def test_cached_archive_that_no_longer_verifies_is_downloaded_again(tmp_path, server, filtered_served):
-    url, sha256, body = filtered_served
+def test_cached_archive_that_no_longer_verifies_is_downloaded_again(tmp_path, server, full_served):
+    url, sha256, body = full_served
     data_dir = tmp_path / "data"
-    cached = data_dir / "downloads/cats_and_dogs_filtered.zip"
+    cached = data_dir / "downloads/kagglecatsanddogs_5340.zip"
     cached.parent.mkdir(parents=True)
     cached.write_bytes(body[:-10] + b"corrupted!")
-    result = run_script("--data-dir", data_dir, "--url", url, "--sha256", sha256)
+    result = run_full(data_dir, "--url", url, "--sha256", sha256)
     assert result.returncode == 0, result.stderr
     assert "does not verify" in result.stdout
     assert cached.read_bytes() == body
-    assert len(server.seen(FILTERED_PATH)) == 1
+    assert len(server.seen(FULL_PATH)) == 1
 
 
 # ---------------------------------------------------------------- --archive (offline)
@@ -731,44 +738,37 @@ def test_dataset_zip_without_archive_is_a_usage_error(tmp_path):
 
 def test_force_rebuilds(tmp_path, test_archives):
     data_dir = tmp_path / "data"
-    prepare_filtered(data_dir, test_archives)
+    assert prepare_full(data_dir, test_archives, *SMALL_FULL).returncode == 0
     marker = data_dir / "cats_and_dogs" / "marker.txt"
     marker.write_text("from the first build")
 
-    same = run_with_archive(
-        data_dir,
-        test_archives,
-        "filtered",
-    )
+    same = run_with_archive(data_dir, test_archives, "full", *SMALL_FULL)
     assert same.returncode == 0
     assert "nothing to do" in same.stdout
     assert marker.exists()
 
-    prepare_filtered(data_dir, test_archives, "--force")
+    assert prepare_full(data_dir, test_archives, *SMALL_FULL, "--force").returncode == 0
     assert not marker.exists()
-    assert manifest_of(data_dir)["counts"] == FILTERED_COUNTS
+    assert manifest_of(data_dir)["counts"] == SMALL_FULL_COUNTS
     assert leftovers(data_dir) == []
 
 
 def test_damaged_dataset_is_rebuilt(tmp_path, test_archives):
     data_dir = tmp_path / "data"
-    prepare_filtered(data_dir, test_archives)
-    (data_dir / "cats_and_dogs/train/cats/cat.0.jpg").unlink()
-    result = run_with_archive(
-        data_dir,
-        test_archives,
-        "filtered",
-    )
+    assert prepare_full(data_dir, test_archives, *SMALL_FULL).returncode == 0
+    files = image_files(data_dir / "cats_and_dogs")
+    (data_dir / "cats_and_dogs" / files[0]).unlink()
+    result = run_with_archive(data_dir, test_archives, "full", *SMALL_FULL)
     assert result.returncode == 0, result.stderr
     assert "no longer matches its manifest" in result.stdout
-    assert (data_dir / "cats_and_dogs/train/cats/cat.0.jpg").exists()
+    assert image_files(data_dir / "cats_and_dogs") == files
 
 
-def test_dataset_of_another_kind_is_replaced_only_by_a_complete_one(tmp_path, server, test_archives):
+def test_dataset_of_another_kind_is_replaced_only_by_a_complete_one(tmp_path, server, test_archives, jpegs):
     data_dir = tmp_path / "data"
-    prepare_filtered(data_dir, test_archives)
-    filtered_files = image_files(data_dir / "cats_and_dogs")
-    filtered_manifest = manifest_of(data_dir)
+    assert prepare_zip(data_dir, photos_zip(tmp_path / "photos.zip", jpegs), "--quiet").returncode == 0
+    zip_files = image_files(data_dir / "cats_and_dogs")
+    zip_manifest = manifest_of(data_dir)
 
     # A full dataset that cannot be made, and one that cannot be downloaded.
     too_many = prepare_full(data_dir, test_archives, "--train-per-class", 100)
@@ -777,26 +777,26 @@ def test_dataset_of_another_kind_is_replaced_only_by_a_complete_one(tmp_path, se
     missing = run_script("--dataset", "full", "--data-dir", data_dir, "--url", url, "--quiet", *FAST)
     assert missing.returncode == 1
     for _ in (too_many, missing):
-        assert manifest_of(data_dir) == filtered_manifest
-        assert image_files(data_dir / "cats_and_dogs") == filtered_files
+        assert manifest_of(data_dir) == zip_manifest
+        assert image_files(data_dir / "cats_and_dogs") == zip_files
     assert leftovers(data_dir) == []
 
-    replaced = prepare_full(data_dir, test_archives, "--train-per-class", 10, "--validation-per-class", 4)
+    replaced = prepare_full(data_dir, test_archives, *SMALL_FULL)
     assert replaced.returncode == 0, replaced.stderr
     manifest = manifest_of(data_dir)
     assert manifest["dataset"] == "full"
-    assert manifest["counts"] == {"train": {"cats": 10, "dogs": 10}, "validation": {"cats": 4, "dogs": 4}}
+    assert manifest["counts"] == SMALL_FULL_COUNTS
     assert len(image_files(data_dir / "cats_and_dogs")) == 28
     assert leftovers(data_dir) == []
 
 
 def test_auto_uses_the_dataset_in_place(tmp_path, test_archives):
     data_dir = tmp_path / "data"
-    prepare_filtered(data_dir, test_archives)
+    assert prepare_full(data_dir, test_archives, *SMALL_FULL).returncode == 0
     before = manifest_of(data_dir)
     result = run_script("--dataset", "auto", "--data-dir", data_dir)
     assert result.returncode == 0, result.stderr
-    assert "Using the cats_and_dogs_filtered" in result.stdout
+    assert f"Using the {before['title']} already at" in result.stdout
     assert manifest_of(data_dir) == before
 
 
@@ -837,12 +837,7 @@ def start_until_extracting(data_dir: Path, archive: Path, sha256: str, stderr_fi
 def test_run_killed_during_extraction_leaves_no_half_dataset(tmp_path, test_archives, previous):
     data_dir = tmp_path / "data"
     if previous:
-        assert (
-            prepare_full(
-                data_dir, test_archives, "--train-per-class", 10, "--validation-per-class", 4
-            ).returncode
-            == 0
-        )
+        assert prepare_full(data_dir, test_archives, *SMALL_FULL).returncode == 0
         previous_files = image_files(data_dir / "cats_and_dogs")
         previous_manifest = manifest_of(data_dir)
 
@@ -862,11 +857,7 @@ def test_run_killed_during_extraction_leaves_no_half_dataset(tmp_path, test_arch
     else:
         assert not (data_dir / "cats_and_dogs").exists()
 
-    result = run_with_archive(
-        data_dir,
-        test_archives,
-        "filtered",
-    )
+    result = run_with_archive(data_dir, test_archives, "filtered")
     assert result.returncode == 0, result.stderr
     assert f"Removing {building[0]}" in result.stdout
     assert leftovers(data_dir) == []
@@ -911,16 +902,12 @@ def test_bad_arguments_exit_2(tmp_path, args):
 
 
 def test_a_run_refuses_to_start_while_another_holds_the_lock(tmp_path, test_archives):
+    fcntl = pytest.importorskip("fcntl", reason="the data script locks with flock, which Windows lacks")
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     with open(data_dir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        result = run_with_archive(
-            data_dir,
-            test_archives,
-            "filtered",
-            "--quiet",
-        )
+        result = run_with_archive(data_dir, test_archives, "filtered", "--quiet")
     assert result.returncode == 5
     assert "another run" in error_line(result)
     assert_no_dataset(data_dir)
@@ -1047,8 +1034,8 @@ def test_sample_second_run_is_a_no_op(tmp_path):
 
 def test_dataset_moved_aside_by_a_killed_swap_is_restored(tmp_path):
     """A run killed between moving the old dataset aside and moving the new one in loses nothing."""
+    from deconv.data.prepare import OLD_PREFIX, Request, prepare
     from deconv.layout import check_layout
-    from deconv.prepare import OLD_PREFIX, Request, prepare
 
     data_dir = tmp_path / "data"
     prepare(

@@ -1,76 +1,119 @@
-"""The environment files agree with each other and with what is installed."""
+"""The dependency files agree with each other and with what is installed.
 
+pyproject.toml declares ranges, requirements.txt pins each direct dependency
+(with its reason), requirements.lock pins every package with hashes; both
+`tasks.py setup` and environment.yml install the lock.
+"""
+
+import os
 import re
+import subprocess
 import sys
+import tomllib
 from importlib import metadata
 from pathlib import Path
 
+import pytest
 import yaml
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+from packaging.specifiers import Specifier
+from packaging.utils import canonicalize_name
+
+from deconv.environment import MINIMUM_VERSIONS, pinned_versions
 
 REPO = Path(__file__).resolve().parents[1]
-PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==([A-Za-z0-9_.\-]+)$")
+LOCK = REPO / "requirements.lock"
+PIN_WITH_REASON = re.compile(r"^[A-Za-z0-9_.\-]+==[A-Za-z0-9_.\-]+  # \S.*$")
+LOCKED = re.compile(r"^(?P<name>[A-Za-z0-9_.\-]+)==(?P<version>\S+?)(?: ; (?P<marker>.+?))? \\$")
 
 
-def requirement_pins() -> dict[str, str]:
-    pins = {}
+def direct_pins() -> dict[str, str]:
+    """requirements.txt as the notebooks read it, by canonical name."""
+    return {canonicalize_name(name): version for name, version in pinned_versions().items()}
+
+
+def declared() -> dict[str, Requirement]:
+    """pyproject.toml's dependencies and test extra, by canonical name."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    lines = project["dependencies"] + project["optional-dependencies"]["test"]
+    return {canonicalize_name(requirement.name): requirement for requirement in map(Requirement, lines)}
+
+
+def locked() -> list[tuple[str, str, str | None, int]]:
+    """requirements.lock's entries: (canonical name, version, marker or None, number of hashes)."""
+    entries = []
+    for line in LOCK.read_text().splitlines():
+        if match := LOCKED.match(line):
+            entries.append([canonicalize_name(match["name"]), match["version"], match["marker"], 0])
+        elif line.strip().startswith("--hash=sha256:"):
+            entries[-1][3] += 1
+        else:
+            assert not line.strip() or line.lstrip().startswith("#"), f"unexpected line in the lock: {line!r}"
+    return [tuple(entry) for entry in entries]
+
+
+def test_every_line_of_requirements_txt_is_an_exact_pin_with_its_reason():
     for line in (REPO / "requirements.txt").read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        match = PIN.match(line)
-        assert match, f"requirements.txt line is not an exact pin (name==version): {line!r}"
-        pins[match.group(1).lower()] = match.group(2)
-    return pins
+        if line.strip() and not line.startswith("#"):
+            assert PIN_WITH_REASON.match(line), f"not 'name==version  # reason': {line!r}"
 
 
-def test_requirements_pin_the_stack_the_tutorial_needs():
-    pins = requirement_pins()
-    for name in (
-        "tensorflow",
-        "keras",
-        "numpy",
-        "scipy",
-        "matplotlib",
-        "pillow",
-        "jupyter",
-        "nbval",
-        "pytest",
-        "tqdm",
-    ):
-        assert name in pins, f"{name} is not pinned in requirements.txt"
-    assert pins["tensorflow"] == "2.21.0"
-    assert pins["keras"].startswith("3."), "the tutorial is written for Keras 3"
+def test_pyproject_declares_each_pinned_package_in_a_range_that_holds_the_pin():
+    ranges, pins = declared(), direct_pins()
+    assert ranges.keys() == pins.keys()
+    for name, requirement in ranges.items():
+        assert requirement.specifier.contains(pins[name]), f"{name}=={pins[name]} is outside {requirement}"
 
 
-def test_installed_versions_match_the_pins():
-    mismatched = {
-        name: (wanted, metadata.version(name))
-        for name, wanted in requirement_pins().items()
-        if metadata.version(name) != wanted
-    }
-    assert not mismatched, f"installed versions differ from requirements.txt: {mismatched}"
+def test_pyproject_lower_bounds_are_the_minimums_the_notebooks_check():
+    ranges = declared()
+    for name, minimum in MINIMUM_VERSIONS.items():
+        assert Specifier(f">={minimum}") in set(ranges[name].specifier), f"{ranges[name]}: not >={minimum}"
 
 
-def test_environment_yml_installs_requirements_txt_on_python_311():
+def test_the_lock_holds_every_pin_at_its_version_and_every_package_with_hashes():
+    entries = locked()
+    assert all(hashes for _, _, _, hashes in entries)
+    unconditional = {name: version for name, version, marker, _ in entries if marker is None}
+    for name, version in direct_pins().items():
+        assert unconditional.get(name) == version, f"{name}: requirements.txt {version}, lock {unconditional}"
+
+
+def test_the_lock_was_made_by_the_command_requirements_txt_gives():
+    (command,) = [
+        line.lstrip("# ").strip()
+        for line in (REPO / "requirements.txt").read_text().splitlines()
+        if "uv pip compile" in line
+    ]
+    header = LOCK.read_text().splitlines()[:2]
+    assert header[1].lstrip("# ").strip() == command
+
+
+def installed_version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def test_installed_versions_are_the_locked_ones():
+    differ = {}
+    for name, version, marker, _ in locked():
+        if marker and not Marker(marker).evaluate():
+            continue  # for another platform or Python
+        if installed_version(name) != version:
+            differ[name] = (version, installed_version(name))
+    assert not differ, f"(locked, installed) differ: {differ}; run python3 scripts/tasks.py setup"
+
+
+def test_environment_yml_installs_the_lock_on_python_311():
     environment = yaml.safe_load((REPO / "environment.yml").read_text())
-    assert "conda-forge" in environment["channels"]
+    assert environment["channels"] == ["conda-forge"]
     conda_packages = [d for d in environment["dependencies"] if isinstance(d, str)]
-    assert "python=3.11" in conda_packages
-    pip_section = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
-    assert "-r requirements.txt" in pip_section
-    assert "-e ." in pip_section
-    # Any package conda installs itself must carry the same version as the pin.
-    pins = requirement_pins()
-    for spec in conda_packages:
-        name, _, version = spec.partition("=")
-        if name.lower() in pins:
-            assert version == pins[name.lower()], (
-                f"environment.yml pins {spec}, requirements.txt {pins[name.lower()]}"
-            )
-
-
-def test_python_matches_the_environment_file():
-    assert sys.version_info[:2] >= (3, 11)
+    assert conda_packages == ["python=3.11", "pip"]  # everything else comes from the lock
+    (pip_section,) = [d["pip"] for d in environment["dependencies"] if isinstance(d, dict)]
+    assert pip_section == ["--require-hashes", "-r requirements.lock"]
 
 
 def test_generated_data_and_results_are_not_committed():
@@ -91,8 +134,6 @@ def test_notebook_environment_check_prints_versions_and_devices(capsys):
 
 
 def test_notebook_environment_check_says_what_to_do_when_a_library_is_too_old(monkeypatch):
-    import pytest
-
     from deconv import environment
 
     monkeypatch.setitem(environment.MINIMUM_VERSIONS, "keras", "99.0")
@@ -101,9 +142,6 @@ def test_notebook_environment_check_says_what_to_do_when_a_library_is_too_old(mo
 
 
 def test_tensorflow_start_up_lines_stay_out_of_stderr_and_stderr_works_after():
-    import os
-    import subprocess
-
     code = (
         "import sys; from deconv.environment import import_tensorflow; import_tensorflow(); "
         "print('still here', file=sys.stderr)"

@@ -1,4 +1,4 @@
-"""deconv.images: judging files by decoding them, and re-encoding odd ones."""
+"""deconv.data.images: judging files by decoding them, and re-encoding odd ones."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import archives
 import pytest
 from PIL import Image
 
-from deconv.images import MAX_PIXELS, Verdict, inspect_image, place_image
+from deconv.data.images import MAX_PIXELS, Verdict, inspect_image, place_image
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:

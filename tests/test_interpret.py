@@ -141,8 +141,8 @@ class TestWhichModel:
 
     @pytest.fixture
     def tiny_dataset(self, tmp_path):
+        from deconv.data.sample import generate_sample
         from deconv.dataset import Dataset
-        from deconv.sample import generate_sample
 
         counts = generate_sample(tmp_path / "data", train_per_class=4, validation_per_class=2, progress=False)
         return Dataset(root=tmp_path / "data", kind="sample", title="tiny sample", counts=counts)
@@ -159,6 +159,7 @@ class TestWhichModel:
         for mine, theirs in zip(model.get_weights(), saved.get_weights(), strict=True):
             np.testing.assert_array_equal(mine, theirs)
 
+    @pytest.mark.slow
     def test_trains_a_short_model_says_so_and_saves_nothing(self, tmp_path, tiny_dataset, capsys):
         from deconv.training import trained_cnn
 

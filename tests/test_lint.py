@@ -2,9 +2,9 @@
 
 import subprocess
 import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from deconv.paths import REPO_ROOT as REPO
+
 CHECKED = ["scripts", "src", "tests", "notebooks", "conftest.py"]
 
 

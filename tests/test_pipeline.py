@@ -6,8 +6,8 @@ import math
 
 import pytest
 
+from deconv.data.sample import generate_sample
 from deconv.pipeline import INTENDED_AUGMENTATION, NOTES_AUGMENTATION, flow_differences
-from deconv.sample import generate_sample
 
 tf = pytest.importorskip("tensorflow")
 

@@ -1,7 +1,12 @@
-"""Every script is a command-line program: --help, exit codes, no work at import."""
+"""Every script is a command-line program: --help, exit codes, no work at import.
+
+tasks.py's setup is tested on a temporary folder with the commands it would
+run recorded, not run: a real setup installs 2.6 GB.
+"""
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,8 +17,11 @@ REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted((REPO / "scripts").glob("*.py"))
 
 
-def test_there_are_scripts():
-    assert {p.name for p in SCRIPTS} >= {"download_data.py", "tasks.py", "run_notebooks.py"}
+def load_script(path: Path):
+    spec = importlib.util.spec_from_file_location(f"script_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
@@ -36,24 +44,128 @@ def test_bad_arguments_exit_2(script):
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
 def test_import_does_no_work(script, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    spec = importlib.util.spec_from_file_location(f"script_{script.stem}", script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script(script)
     assert callable(module.main)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
     assert list(tmp_path.iterdir()) == []
 
 
-def test_setup_is_idempotent():
-    # The test run itself was set up by tasks.py, so a second setup has nothing to install.
-    result = subprocess.run(
-        [sys.executable, REPO / "scripts" / "tasks.py", "setup"], capture_output=True, text=True, cwd=REPO
-    )
-    assert result.returncode == 0, result.stderr
-    assert "already up to date" in result.stdout
+# ---------------------------------------------------------------- tasks.py
 
 
+@pytest.fixture
+def tasks(tmp_path, monkeypatch):
+    """tasks.py with every path it knows moved into tmp_path (which holds a copy of the install
+    inputs); the commands it runs are recorded, not run.
+
+    A recorded ``-m venv`` makes the environment's python, as the real one would.
+    """
+    module = load_script(REPO / "scripts" / "tasks.py")
+    for name, value in list(vars(module).items()):
+        if isinstance(value, Path) and value.is_relative_to(REPO):
+            monkeypatch.setattr(module, name, tmp_path / value.relative_to(REPO))
+    assert module.REPO == tmp_path and module.STAMP.is_relative_to(tmp_path)
+    for name in module.INSTALL_INPUTS:
+        shutil.copy(REPO / name, tmp_path / name)
+    module.commands = []
+    module.failing = ()  # commands whose text contains one of these exit 1
+
+    def run(command, **kwargs):
+        command = [str(part) for part in command]
+        module.commands.append(command)
+        if command[1:3] == ["-m", "venv"]:
+            python = module.venv_python()
+            python.parent.mkdir(parents=True)
+            python.touch()
+        return 1 if any(word in " ".join(command) for word in module.failing) else 0
+
+    monkeypatch.setattr(module, "run", run)
+    return module
+
+
+def test_setup_creates_the_environment_and_installs_the_lock_by_hash_then_the_project(tasks, capsys):
+    assert tasks.main(["setup"]) == 0
+    python = str(tasks.venv_python())
+    pip = [python, "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
+    assert tasks.commands == [
+        [sys.executable, "-m", "venv", str(tasks.VENV)],
+        [*pip, "--require-hashes", "-r", "requirements.lock"],
+        [*pip, "--no-deps", "-e", "."],
+    ]
+    assert tasks.STAMP.read_text().strip() == tasks.install_digest()
+    assert "Environment ready" in capsys.readouterr().out
+
+
+def test_setup_again_installs_nothing(tasks, capsys):
+    assert tasks.main(["setup"]) == 0
+    tasks.commands.clear()
+    assert tasks.main(["setup"]) == 0
+    assert tasks.commands == []
+    assert "already up to date" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("changed", ["requirements.lock", "pyproject.toml"])
+def test_setup_installs_again_when_the_lock_or_pyproject_changes(tasks, changed):
+    assert tasks.main(["setup"]) == 0
+    with open(tasks.REPO / changed, "a") as file:
+        file.write("\n# changed\n")
+    tasks.commands.clear()
+    assert tasks.main(["setup"]) == 0
+    assert [command[-2:] for command in tasks.commands] == [["-r", "requirements.lock"], ["-e", "."]]
+
+
+def test_failed_install_exits_3_and_is_tried_again_next_time(tasks, capsys):
+    tasks.failing = ("--require-hashes",)
+    assert tasks.main(["setup"]) == tasks.EXIT_SETUP
+    assert "Installing the requirements failed" in capsys.readouterr().err
+    assert not tasks.STAMP.exists()
+    assert tasks.commands[-1][-2:] == ["-r", "requirements.lock"]  # the project is not installed after it
+
+    tasks.failing = ()
+    tasks.commands.clear()
+    assert tasks.main(["setup"]) == 0
+    assert [command[-1] for command in tasks.commands] == ["requirements.lock", "."]  # no new venv
+
+
+def test_test_runs_plain_pytest_and_quick_leaves_out_the_slow_tests(tasks):
+    assert tasks.main(["test"]) == 0
+    assert tasks.commands[-1] == [str(tasks.venv_python()), "-m", "pytest"]
+    assert tasks.main(["test", "--quick", "--", "-x", "tests/test_model.py"]) == 0
+    assert tasks.commands[-1][1:] == ["-m", "pytest", "-m", "not slow", "-x", "tests/test_model.py"]
+
+
+@pytest.mark.parametrize("args", [["setup", "--quick"], ["test", "--all"]])
+def test_an_option_for_another_task_exits_2(args, capsys):
+    tasks = load_script(REPO / "scripts" / "tasks.py")
+    with pytest.raises(SystemExit) as exit:
+        tasks.main(args)
+    assert exit.value.code == 2
+    assert f"{args[1]} goes with" in capsys.readouterr().err
+
+
+def test_clean_all_removes_the_environment_and_the_dataset_and_keeps_the_downloads(tasks):
+    results = tasks.REPO / "results" / "cnn.keras"
+    test_data = tasks.REPO / "data" / "test" / "results" / "cnn.keras"
+    dataset = tasks.REPO / "data" / "cats_and_dogs" / "manifest.json"
+    download = tasks.REPO / "data" / "downloads" / "a.zip"
+    for path in (results, test_data, dataset, download, tasks.STAMP):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x")
+
+    assert tasks.main(["clean"]) == 0
+    assert not results.exists() and not test_data.exists()
+    assert dataset.exists() and tasks.STAMP.exists()
+    assert tasks.main(["clean", "--all"]) == 0
+    assert not dataset.exists() and not tasks.VENV.exists()
+    assert download.exists()
+    assert tasks.commands == []  # clean sets nothing up
+
+
+# ---------------------------------------------------------------- run_notebooks.py
+
+
+@pytest.mark.slow  # starts a Jupyter kernel for each notebook
 def test_run_notebooks_summarises_only_metrics_written_during_the_run(tmp_path):
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook

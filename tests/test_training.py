@@ -54,6 +54,7 @@ def tiny_problem():
     return compile_cnn(build_cnn(input_shape=(32, 32, 3))), data
 
 
+@pytest.mark.slow
 def test_interrupted_training_resumes_after_its_last_finished_epoch(tmp_path, capsys):
     files = TrainingFiles(tmp_path)
     model, data = tiny_problem()
@@ -71,6 +72,7 @@ def test_interrupted_training_resumes_after_its_last_finished_epoch(tmp_path, ca
     assert files.best_model.exists()
 
 
+@pytest.mark.slow
 def test_a_finished_run_is_not_resumed_but_started_over(tmp_path, capsys):
     files = TrainingFiles(tmp_path)
     for _ in range(2):
@@ -80,6 +82,7 @@ def test_a_finished_run_is_not_resumed_but_started_over(tmp_path, capsys):
     assert "Resuming" not in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_best_checkpoint_holds_the_best_validation_accuracy(tmp_path):
     import keras
     import numpy as np
@@ -92,6 +95,7 @@ def test_best_checkpoint_holds_the_best_validation_accuracy(tmp_path):
     assert np.isclose(accuracy, max(log["val_accuracy"]))
 
 
+@pytest.mark.slow
 def test_epoch_timer_logs_seconds_and_prints_them_as_seconds(tmp_path, capsys):
     import re
 

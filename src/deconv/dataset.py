@@ -6,10 +6,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .images import inspect_image
+from .data.images import check_images
+from .data.prepare import Request, prepare, read_manifest
 from .layout import IMAGE_SUFFIXES, REAL_PHOTOS_HINT, DatasetLayoutError, check_layout, format_counts
-from .paths import DATA_DIR_ENV, DATASET_DIRNAME, DEFAULT_DATA_DIR, dataset_dir, shown
-from .prepare import Request, prepare, read_manifest
+from .paths import DATA_DIR_ENV, DATASET_DIRNAME, DEFAULT_DATA_DIR, dataset_dir, display_path
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Dataset:
         return self.root / name
 
     def describe(self) -> str:
-        return f"{self.title} at {shown(self.root)}: {format_counts(self.counts)}"
+        return f"{self.title} at {display_path(self.root)}: {format_counts(self.counts)}"
 
 
 def _refuse_unreadable_images(root: Path) -> None:
@@ -36,18 +36,13 @@ def _refuse_unreadable_images(root: Path) -> None:
     Keras would otherwise stop at the first broken file, in the middle of a
     training, with a message that names neither the file nor the cause.
     """
-    from tqdm.auto import tqdm
-
     files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-    unusable = []
-    for path in tqdm(files, desc="checking images", unit="image", disable=len(files) < 2000):
-        verdict = inspect_image(path)
-        if not verdict.usable:
-            unusable.append(f"{shown(path)} ({verdict.reason})")
+    _, unusable = check_images(files, progress=len(files) >= 2000)
     if unusable:
-        listed = "; ".join(unusable[:5]) + ("; ..." if len(unusable) > 5 else "")
+        named = [f"{display_path(path)} ({reason})" for path, reason in unusable[:5]]
+        listed = "; ".join(named) + ("; ..." if len(unusable) > 5 else "")
         raise DatasetLayoutError(
-            f"{len(unusable)} of the {len(files)} images in {shown(root)} cannot be read: {listed}. "
+            f"{len(unusable)} of the {len(files)} images in {display_path(root)} cannot be read: {listed}. "
             "Remove or replace them; nothing was changed."
         )
 
@@ -64,10 +59,12 @@ def open_dataset(data_dir: Path | None = None, show: bool = True) -> Dataset:
     if not root.exists() and os.environ.get(DATA_DIR_ENV):
         raise DatasetLayoutError(
             f"{DATA_DIR_ENV} names {root}, which does not exist. Point it at a train/validation x "
-            f"cats/dogs folder, or unset it to use {shown(DEFAULT_DATA_DIR / DATASET_DIRNAME)}."
+            f"cats/dogs folder, or unset it to use {display_path(DEFAULT_DATA_DIR / DATASET_DIRNAME)}."
         )
     if not root.exists():
-        print(f"No dataset at {shown(root)}: generating the synthetic sample there. {REAL_PHOTOS_HINT}")
+        print(
+            f"No dataset at {display_path(root)}: generating the synthetic sample there. {REAL_PHOTOS_HINT}"
+        )
         prepare(Request(dataset="sample", data_dir=root.parent, progress=False), log=lambda _: None)
     counts = check_layout(root)
     manifest = read_manifest(root)

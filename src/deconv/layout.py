@@ -14,7 +14,9 @@ from pathlib import Path
 SPLITS = ("train", "validation")
 CLASS_NAMES = ("cats", "dogs")  # sorted: flow_from_directory numbers cats 0, dogs 1
 FILE_PREFIXES = {"cats": "cat", "dogs": "dog"}  # files are named like cat.17.jpg
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif"})
+# The files both of Keras' readers take: flow_from_directory also reads .ppm and .tif(f),
+# image_dataset_from_directory also .gif; each skips the other's extras without a word.
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp"})
 # Files an operating system drops into folders; harmless to Keras, not errors.
 OS_JUNK_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 

@@ -34,7 +34,7 @@ def results_dir() -> Path:
     return path
 
 
-def shown(path: Path | str) -> str:
+def display_path(path: Path | str) -> str:
     """A path as the reader should see it: relative to the repository when inside it."""
     path = Path(path).resolve()
     try:

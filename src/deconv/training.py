@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .paths import shown
+from .paths import display_path
 
 EPOCHS_ENV = "DECONV_EPOCHS"
 # The Keras blog trained 50 epochs on 2,000 photos. The drawn sample is learnt
@@ -80,7 +80,8 @@ def _define_epoch_timer():
         """Adds each epoch's wall-clock seconds to the logs (so CSVLogger records them) and prints one line.
 
         Use it with ``fit(..., verbose=0)``: Keras' own line would print the
-        seconds as a metric with four decimals.
+        seconds as a metric with four decimals. After each epoch, ``seconds``
+        and ``cpu_seconds`` (this process, all its threads) hold its times.
         """
 
         def __init__(self, show: bool = True):
@@ -92,9 +93,11 @@ def _define_epoch_timer():
 
         def on_epoch_begin(self, epoch, logs=None):
             self.started = time.perf_counter()
+            self.cpu_started = time.process_time()
 
         def on_epoch_end(self, epoch, logs=None):
-            seconds = time.perf_counter() - self.started
+            self.seconds = seconds = time.perf_counter() - self.started
+            self.cpu_seconds = time.process_time() - self.cpu_started
             if logs is not None:
                 logs["seconds"] = round(seconds, 2)
             if self.show:
@@ -117,7 +120,7 @@ def resume_threshold(files: TrainingFiles, epochs: int) -> float | None:
         earlier = read_log(files.log)
         print(
             f"Resuming the interrupted training after epoch {len(earlier.get('epoch', []))} of {epochs}. "
-            f"To start over instead, delete {shown(files.backup)}/."
+            f"To start over instead, delete {display_path(files.backup)}/."
         )
         return max(earlier.get("val_accuracy", []), default=None)
     files.start_over()
@@ -185,9 +188,10 @@ def trained_cnn(dataset, results: Path, short_epochs: int = SHORT_EPOCHS, seed: 
 
     saved = Path(results) / TRAINED_MODEL_NAME
     if saved.exists():
-        return keras.models.load_model(saved), f"Using the model trained by notebook 04: {shown(saved)}."
+        message = f"Using the model trained by notebook 04: {display_path(saved)}."
+        return keras.models.load_model(saved), message
     print(
-        f"No {shown(saved)} yet (notebook 04 writes it): training a short model of "
+        f"No {display_path(saved)} yet (notebook 04 writes it): training a short model of "
         f"{short_epochs} epochs instead."
     )
     seed_everything(seed)

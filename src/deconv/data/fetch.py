@@ -37,7 +37,7 @@ class RetryPolicy:
     backoff: float = 2.0  # seconds before the first retry; doubles each time
 
 
-class _Permanent(Exception):
+class _PermanentFailure(Exception):
     """An answer that retrying the same address will not change."""
 
 
@@ -90,10 +90,10 @@ def _fetch_once(url: str, part: Path, timeout: float, progress: bool) -> None:
             return
         if error.code in (408, 425, 429) or error.code >= 500:
             raise ConnectionError(f"HTTP {error.code} {error.reason}") from None
-        raise _Permanent(f"HTTP {error.code} {error.reason}") from None
+        raise _PermanentFailure(f"HTTP {error.code} {error.reason}") from None
     except urllib.error.URLError as error:
         if isinstance(error.reason, socket.gaierror):
-            raise _Permanent(f"cannot resolve host ({error.reason.strerror})") from None
+            raise _PermanentFailure(f"cannot resolve host ({error.reason.strerror})") from None
         raise ConnectionError(str(error.reason)) from None
     with response:
         status = response.status
@@ -150,7 +150,7 @@ def download(
                 _fetch_once(url, part, policy.timeout, progress)
                 last_error = None
                 break
-            except _Permanent as error:
+            except _PermanentFailure as error:
                 last_error = str(error)
                 break
             except (OSError, http.client.HTTPException) as error:  # includes timeouts and resets

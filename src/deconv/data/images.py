@@ -77,6 +77,22 @@ def inspect_image(path: Path) -> Verdict:
     return Verdict(True)
 
 
+def check_images(
+    files: list[Path], label: str = "Checking images", progress: bool = True
+) -> tuple[list[tuple[Path, Verdict]], list[tuple[Path, str]]]:
+    """Decode every file: the usable ones with their verdicts, and the unusable ones with the reason."""
+    from tqdm.auto import tqdm
+
+    usable, unusable = [], []
+    for path in tqdm(files, desc=label, unit="image", disable=not progress, leave=False):
+        verdict = inspect_image(path)
+        if verdict.usable:
+            usable.append((path, verdict))
+        else:
+            unusable.append((path, verdict.reason))
+    return usable, unusable
+
+
 def place_image(source: Path, target: Path, verdict: Verdict) -> None:
     """Move a usable image to ``target``, re-encoding the ones in an odd form."""
     if not verdict.reason:

@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from tqdm import tqdm
 
-from deconv.layout import CLASS_NAMES, FILE_PREFIXES, SPLITS
+from ..layout import CLASS_NAMES, FILE_PREFIXES, SPLITS
 
 SIDE_RANGE = (160, 500)  # width and height in pixels, varied like photos
 ASPECT_RANGE = (0.7, 1.4)  # height / width

@@ -12,44 +12,25 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import random
-import re
 import shutil
 import sys
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__
+from .. import __version__
+from ..layout import REAL_PHOTOS_HINT, check_layout, format_counts
+from ..paths import DATASET_DIRNAME, DOWNLOADS_DIRNAME
 from .archive import extract_zip
+from .arrange import DataError, arrange_full, arrange_split
 from .fetch import RetryPolicy, VerificationError, download, sha256_of, verify
-from .images import Verdict, inspect_image, place_image
-from .layout import (
-    CLASS_NAMES,
-    FILE_PREFIXES,
-    IMAGE_SUFFIXES,
-    REAL_PHOTOS_HINT,
-    SPLITS,
-    check_layout,
-    format_counts,
-    image_files,
-)
-from .paths import DATASET_DIRNAME, DOWNLOADS_DIRNAME
 from .sources import ARCHIVE_SOURCES, FILTERED, FULL, Source
 
 MANIFEST_NAME = "manifest.json"
 SAMPLE_TITLE = "synthetic sample (drawn cats and dogs, generated offline)"
 ZIP = "zip"  # any zip of photos laid out as train/validation x cats/dogs, not registered
-SPLIT_LAYOUT = "[top folder/]{train,validation}/{cats,dogs}/"
 BUILD_PREFIX = f".{DATASET_DIRNAME}.building-"
 OLD_PREFIX = f".{DATASET_DIRNAME}.old-"
-ALL = "all"
-FULL_CLASS_FOLDERS = {"cats": "Cat", "dogs": "Dog"}
-
-
-class DataError(RuntimeError):
-    """The archive's contents cannot make the dataset that was asked for."""
 
 
 @dataclass
@@ -236,150 +217,6 @@ def _obtain_archive(request: Request, source: Source, log) -> tuple[Path, dict]:
     return cached, {"archive": str(cached), "url": url, "archive_sha256": digest}
 
 
-def _find_folder(extracted: Path, relative: str) -> Path:
-    """The folder ending in ``relative`` (archives wrap it in a top folder)."""
-    for candidate in [extracted, *sorted(p for p in extracted.iterdir() if p.is_dir())]:
-        if (candidate / relative).is_dir():
-            return candidate / relative
-    raise DataError(f"the archive has no {relative}/ folder; is it the right archive?")
-
-
-def _numeric_key(path: Path):
-    digits = re.findall(r"\d+", path.stem)
-    return (int(digits[-1]) if digits else -1, path.name)
-
-
-class _Sorter:
-    """Inspects images and places the usable ones; keeps the manifest's lists."""
-
-    def __init__(self, extracted: Path, progress: bool):
-        self.extracted = extracted
-        self.progress = progress
-        self.dropped: list[dict] = []
-        self.converted: list[dict] = []
-
-    def usable(self, files: list[Path], label: str) -> list[tuple[Path, Verdict]]:
-        from tqdm.auto import tqdm
-
-        kept = []
-        for path in tqdm(files, desc=f"Checking {label}", unit="img", disable=not self.progress, leave=False):
-            verdict = inspect_image(path)
-            if verdict.usable:
-                kept.append((path, verdict))
-            else:
-                self.dropped.append({"file": self._name(path), "reason": verdict.reason})
-        return kept
-
-    def place(self, items: list[tuple[Path, Verdict]], target_dir: Path, prefix: str = "") -> None:
-        """Move images into ``target_dir``, named ``<prefix>.<stem>.jpg`` or as they were."""
-        target_dir.mkdir(parents=True, exist_ok=True)
-        for path, verdict in items:
-            name = f"{prefix}.{path.stem}.jpg" if prefix else path.with_suffix(".jpg").name
-            target = target_dir / name
-            if target.exists():
-                # cat.1.jpeg beside cat.1.jpg (or .png) would overwrite it: keep the first, say so.
-                reason = f"another image already became {name}"
-                self.dropped.append({"file": self._name(path), "reason": reason})
-                continue
-            place_image(path, target, verdict)
-            if verdict.reason:
-                self.converted.append({"file": self._name(path), "reason": verdict.reason})
-
-    def _name(self, path: Path) -> str:
-        """How the manifest names a file: its path in the archive."""
-        return path.relative_to(self.extracted).as_posix()
-
-
-def _split_root(extracted: Path) -> Path | None:
-    """The folder holding {train,validation}/{cats,dogs}/: the zip's top level or one folder down."""
-    for candidate in [extracted, *sorted(p for p in extracted.iterdir() if p.is_dir())]:
-        if all((candidate / split / name).is_dir() for split in SPLITS for name in CLASS_NAMES):
-            return candidate
-    return None
-
-
-def _contents(extracted: Path, listed: int = 8) -> str:
-    """Each folder of an extracted zip that holds files, and how many: what an error shows."""
-    files = Counter(p.parent.relative_to(extracted).as_posix() for p in extracted.rglob("*") if p.is_file())
-    folders = [
-        f"{'the top level' if folder == '.' else folder + '/'} ({n} file{'' if n == 1 else 's'})"
-        for folder, n in sorted(files.items())
-    ]
-    if len(folders) > listed:
-        folders[listed:] = [f"{len(folders) - listed} more folders"]
-    return ", ".join(folders) or "no files"
-
-
-def _build_split(extracted: Path, built: Path, archive_name: str, progress: bool) -> _Sorter:
-    """Sort a zip that comes split already: filtered, or any zip of photos in that layout.
-
-    Only train/ and validation/ x cats/ and dogs/ make the dataset; other folders are not read.
-    """
-    root = _split_root(extracted)
-    if root is None:
-        raise DataError(
-            f"{archive_name} is not laid out as {SPLIT_LAYOUT} with photos in each class folder; "
-            f"it holds {_contents(extracted)}"
-        )
-    sorter = _Sorter(extracted, progress)
-    for split in SPLITS:
-        for name in CLASS_NAMES:
-            files = image_files(root / split / name)
-            kept = sorter.usable(files, f"{split}/{name}")
-            if not kept:
-                if files:
-                    last = sorter.dropped[-1]
-                    found = (
-                        f"none of its {len(files)} images can be read, e.g. {last['file']}: {last['reason']}"
-                    )
-                else:
-                    found = f"it holds no {', '.join(sorted(IMAGE_SUFFIXES))} files"
-                raise DataError(
-                    f"{archive_name}: {split}/{name}/ has no usable photo ({found}); every class needs photos"
-                )
-            sorter.place(kept, built / split / name)
-    return sorter
-
-
-def _split(items: list, train: int | str, validation: int | str, label: str):
-    available = len(items)
-    if validation == ALL:
-        if train >= available:
-            raise DataError(
-                f"asked for {train} training {label} but only {available} are usable, "
-                "which leaves none for validation"
-            )
-        return items[:train], items[train:]
-    if train == ALL:
-        if validation >= available:
-            raise DataError(
-                f"asked for {validation} validation {label} but only {available} are usable, "
-                "which leaves none for training"
-            )
-        return items[validation:], items[:validation]
-    if train + validation > available:
-        raise DataError(
-            f"asked for {train} + {validation} {label} but only {available} are usable; "
-            "lower --train-per-class / --validation-per-class"
-        )
-    return items[validation : validation + train], items[:validation]
-
-
-def _build_full(extracted: Path, built: Path, request: Request) -> _Sorter:
-    sorter = _Sorter(extracted, request.progress)
-    train, validation = _per_class(request)
-    for name in CLASS_NAMES:
-        folder = _find_folder(extracted, f"PetImages/{FULL_CLASS_FOLDERS[name]}")
-        kept = sorter.usable(sorted(image_files(folder), key=_numeric_key), name)
-        # Deterministic: the same seed picks the same photos for each split.
-        random.Random(f"{request.seed}-{name}").shuffle(kept)
-        train_items, validation_items = _split(kept, train, validation, name)
-        for split, items in (("train", train_items), ("validation", validation_items)):
-            in_order = sorted(items, key=lambda item: _numeric_key(item[0]))
-            sorter.place(in_order, built / split / name, FILE_PREFIXES[name])
-    return sorter
-
-
 def _zip_title(archive_name: str, source_info: dict) -> str:
     """A zip's own name, size and checksum: nothing else vouches for what it holds."""
     size, sha256 = source_info["archive_size"], source_info["archive_sha256"]
@@ -468,15 +305,16 @@ def _build(request: Request, built: Path, log) -> dict:
         log(f"Extracting {archive.name} ...")
         extract_zip(archive, extracted, max_total_bytes=_extraction_cap(archive), progress=request.progress)
         if request.dataset == "full":
-            sorter = _build_full(extracted, built, request)
+            train, validation = _per_class(request)
+            placer = arrange_full(extracted, built, train, validation, request.seed, request.progress)
         else:
-            sorter = _build_split(extracted, built, archive.name, request.progress)
+            placer = arrange_split(extracted, built, archive.name, request.progress)
         shutil.rmtree(extracted)
         manifest.update(
             title=source.title if source else _zip_title(archive.name, source_info),
             source={"name": request.dataset, **source_info},
-            dropped=sorter.dropped,
-            converted=sorter.converted,
+            dropped=placer.dropped,
+            converted=placer.converted,
         )
     counts = check_layout(built)
     if request.dataset == "filtered" and counts != FILTERED.expected_counts:
