@@ -1,0 +1,262 @@
+"""The course around the lessons: exercises with hidden solutions, discussion, further reading, links.
+
+No network: links are checked for their form, relative links for their target, and anchors into a
+notebook for a heading of that notebook.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS_DIR = REPO / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+WITH_EXERCISES = [path for path in NOTEBOOKS if "01" <= path.name[:2] <= "06"]
+MARKDOWN_FILES = [REPO / "README.md", NOTEBOOKS_DIR / "README.md"]
+
+LINK = re.compile(r"\[((?:[^\[\]]|\[[^\]]*\])*)\]\(([^)]*)\)")  # [text](target); text may hold [brackets]
+BARE_URL = re.compile(r"(?<![(<\w])https?://[^\s)>\]`'\"]+")
+AUTOLINK = re.compile(r"<(https?://[^>]*)>")
+HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+EXERCISE = re.compile(r"### Exercise (\d+): \S")
+MIN_EXERCISES, MAX_EXERCISES = 3, 5
+
+
+def read(path: Path):
+    return nbformat.read(path, as_version=4)
+
+
+def markdown_sources(path: Path) -> list[str]:
+    if path.suffix == ".ipynb":
+        return [cell.source for cell in read(path).cells if cell.cell_type == "markdown"]
+    return [path.read_text()]
+
+
+def without_code(text: str) -> str:
+    """Markdown with fenced code blocks removed: a link inside code is not a link."""
+    return re.sub(r"^```.*?^```", "", text, flags=re.DOTALL | re.MULTILINE)
+
+
+def links(path: Path) -> list[str]:
+    """Targets of markdown links and bare web addresses in a markdown file or a notebook's markdown."""
+    found = []
+    for source in map(without_code, markdown_sources(path)):
+        found += [target for _, target in LINK.findall(source)]
+        found += AUTOLINK.findall(source)
+        found += [address.rstrip(".,;:") for address in BARE_URL.findall(LINK.sub("", source))]
+    return found
+
+
+def heading_text(markdown_heading: str) -> str:
+    """The text a reader sees in a heading: code marks, emphasis and link targets gone."""
+    text = LINK.sub(lambda match: match.group(1), markdown_heading)
+    return re.sub(r"`|\*\*|\*", "", text).strip()
+
+
+def headings(path: Path) -> list[str]:
+    found = []
+    for source in map(without_code, markdown_sources(path)):
+        for line in source.splitlines():
+            match = HEADING.match(line)
+            if match:
+                found.append(heading_text(match.group(2)))
+    return found
+
+
+def jupyter_anchor(heading: str) -> str:
+    """The id Jupyter gives a rendered heading: its text with every space replaced by '-'."""
+    return heading.replace(" ", "-")
+
+
+def github_anchor(heading: str) -> str:
+    """The id GitHub gives a heading in a markdown file: lower case, punctuation dropped, spaces to '-'."""
+    return re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+
+
+def anchors(path: Path) -> set[str]:
+    make = jupyter_anchor if path.suffix == ".ipynb" else github_anchor
+    return {make(heading) for heading in headings(path)}
+
+
+def all_documents() -> list[Path]:
+    return MARKDOWN_FILES + NOTEBOOKS
+
+
+# ---- the helpers themselves, on made-up text ----
+
+
+def test_heading_anchors_follow_jupyter_and_github():
+    heading = heading_text("Sidebar 3: why the last activation is a sigmoid, not ReLU")
+    assert jupyter_anchor(heading) == "Sidebar-3:-why-the-last-activation-is-a-sigmoid,-not-ReLU"
+    assert jupyter_anchor(heading_text("`shear_range` is in degrees")) == "shear_range-is-in-degrees"
+    assert github_anchor("Where this comes from") == "where-this-comes-from"
+    assert github_anchor("Tests and CI") == "tests-and-ci"
+
+
+def test_links_are_found_in_text_but_not_in_code(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text(
+        "See [the docs](https://example.org/a_b) and https://example.com/x.\n"
+        "```\nhttps://in.code.example/\n```\n[a [bracketed] text](other.md#part)\n"
+    )
+    assert links(page) == ["https://example.org/a_b", "other.md#part", "https://example.com/x"]
+
+
+# ---- links ----
+
+
+def web_link_problems(target: str) -> list[str]:
+    parts = urlsplit(target)
+    problems = []
+    if parts.scheme not in ("https", "http"):
+        problems.append("scheme is not https or http")
+    if "." not in (parts.hostname or ""):
+        problems.append("no host with a dot")
+    if any(character.isspace() for character in target):
+        problems.append("contains a space")
+    return problems
+
+
+def test_web_link_check_can_fail():
+    assert web_link_problems("https://keras.io/api/data_loading/image/") == []
+    assert web_link_problems("https://localhost/x")
+    assert web_link_problems("htps://keras.io/")
+    assert web_link_problems("https://keras.io/a b")
+
+
+@pytest.mark.parametrize("path", all_documents(), ids=lambda p: str(p.relative_to(REPO)))
+def test_web_links_are_well_formed(path):
+    web = [target for target in links(path) if re.match(r"[a-z][a-z0-9+.-]*:", target, re.IGNORECASE)]
+    problems = {target: web_link_problems(target) for target in web if not target.startswith("mailto:")}
+    assert not {target: found for target, found in problems.items() if found}
+
+
+@pytest.mark.parametrize("path", all_documents(), ids=lambda p: str(p.relative_to(REPO)))
+def test_relative_links_and_anchors_point_to_what_exists(path):
+    broken = []
+    for target in links(path):
+        if re.match(r"[a-z][a-z0-9+.-]*:", target, re.IGNORECASE):
+            continue  # a web address: its form is checked above
+        if any(character.isspace() for character in target):
+            broken.append(f"{target}: contains a space")
+            continue
+        file_part, _, anchor = target.partition("#")
+        linked = (path.parent / unquote(file_part)).resolve() if file_part else path
+        if not linked.exists():
+            broken.append(f"{target}: no such file")
+        elif anchor and linked.suffix in (".ipynb", ".md") and unquote(anchor) not in anchors(linked):
+            broken.append(f"{target}: no heading with that anchor in {linked.name}")
+    assert not broken
+
+
+def test_where_this_comes_from_is_credited():
+    readme = (REPO / "README.md").read_text()
+    first_notebook = "\n".join(markdown_sources(NOTEBOOKS[0]))
+    for text in (readme, first_notebook):
+        assert "Where this comes from" in text
+        assert "https://charlesreid1.github.io/deconvoluting-convolutional-neural-networks.html" in text
+        assert "https://github.com/charlesreid1/deconvoluting-convolutions" in text
+        assert (
+            "https://blog.keras.io/building-powerful-image-classification-models-using-very-little-data.html"
+            in text
+        )
+        table_rows = [line for line in text.splitlines() if line.startswith("|") and ".ipynb#" in line]
+        assert len(table_rows) >= 6, "a table of the six corrections, each linked to its proof"
+
+
+# ---- exercises, discussion, further reading ----
+
+
+def sections(cells) -> dict[str, list[int]]:
+    """Level-2 headings of the markdown cells that start with one, with the cell indices they span."""
+    starts = [
+        (index, cell.source.lstrip().splitlines()[0][3:].strip())
+        for index, cell in enumerate(cells)
+        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("## ")
+    ]
+    return {
+        title: list(range(start, starts[n + 1][0] if n + 1 < len(starts) else len(cells)))
+        for n, (start, title) in enumerate(starts)
+    }
+
+
+def exercise_problems(cells) -> list[str]:
+    """What is wrong with the exercises of a notebook's cells, in words; empty when nothing is."""
+    spans = sections(cells)
+    if "Exercises" not in spans:
+        return ["no '## Exercises' section"]
+    section = spans["Exercises"]
+    exercise_cells = [
+        i for i in section if cells[i].cell_type == "markdown" and EXERCISE.match(cells[i].source.lstrip())
+    ]
+    numbers = [int(EXERCISE.match(cells[i].source.lstrip()).group(1)) for i in exercise_cells]
+    problems = []
+    if not MIN_EXERCISES <= len(numbers) <= MAX_EXERCISES:
+        problems.append(
+            f"{len(numbers)} exercises headed '### Exercise N: title', not {MIN_EXERCISES} to {MAX_EXERCISES}"
+        )
+    if numbers != list(range(1, len(numbers) + 1)):
+        problems.append(f"exercises numbered {numbers}, not 1, 2, ...")
+    for n, start in enumerate(exercise_cells):
+        end = exercise_cells[n + 1] if n + 1 < len(exercise_cells) else section[-1] + 1
+        body = list(range(start + 1, end))
+        solution_cells = [
+            i
+            for i in body
+            if cells[i].cell_type == "markdown" and cells[i].source.lstrip().startswith("#### Solution")
+        ]
+        if len(solution_cells) != 1:
+            problems.append(f"exercise {numbers[n]}: {len(solution_cells)} '#### Solution' cells, not 1")
+            continue
+        solution_code = [cells[i] for i in body if i > solution_cells[0] and cells[i].cell_type == "code"]
+        if not solution_code:
+            problems.append(f"exercise {numbers[n]}: the solution has no code cell")
+        shown = [cell for cell in solution_code if not cell.metadata.get("jupyter", {}).get("source_hidden")]
+        if shown:
+            problems.append(f"exercise {numbers[n]}: {len(shown)} solution code cells not hidden")
+    return problems
+
+
+def test_exercise_check_can_fail():
+    def markdown(text):
+        return nbformat.v4.new_markdown_cell(text)
+
+    def hidden(text):
+        cell = nbformat.v4.new_code_cell(text)
+        cell.metadata["jupyter"] = {"source_hidden": True}
+        return cell
+
+    exercise = [markdown("### Exercise 1: Try"), markdown("#### Solution"), hidden("1 + 1")]
+    good = [markdown("## Exercises"), *exercise]
+    for n in (2, 3):
+        good += [markdown(f"### Exercise {n}: Try"), markdown("#### Solution"), hidden("1")]
+    assert exercise_problems(good + [markdown("## Summary")]) == []
+    assert exercise_problems(good[:7])  # two exercises only
+    shown_solution = good[:-1] + [nbformat.v4.new_code_cell("1")]
+    assert exercise_problems(shown_solution)
+    assert exercise_problems(good[:-2] + [hidden("1")])  # no solution heading
+    assert exercise_problems([markdown("## Summary")])
+
+
+@pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda p: p.name)
+def test_exercises_have_hidden_solutions(path):
+    problems = exercise_problems(read(path).cells)
+    assert not problems
+
+
+@pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda p: p.name)
+def test_discussion_and_further_reading_come_before_the_summary(path):
+    cells = read(path).cells
+    spans = sections(cells)
+    order = [title for title in spans if title in ("Exercises", "Discussion questions", "Further reading")]
+    assert order == ["Exercises", "Discussion questions", "Further reading"]
+    assert list(spans)[-1] == "Summary", "the summary and navigation stay the last cell"
+    discussion = "\n".join(cells[i].source for i in spans["Discussion questions"])
+    assert len(re.findall(r"^\d+\. ", discussion, re.MULTILINE)) >= 2, "at least two numbered questions"
+    reading = "\n".join(cells[i].source for i in spans["Further reading"])
+    assert re.search(r"\]\(https?://", reading), "no link in 'Further reading'"
