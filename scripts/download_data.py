@@ -49,6 +49,9 @@ import sys
 from pathlib import Path
 
 PROG = "download_data.py"
+# deconv.cli, which says what to do when the environment is missing, needs only the standard library:
+# found in src/ even when this Python is not the project's.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 EXIT_DOWNLOAD, EXIT_VERIFY, EXIT_ARCHIVE, EXIT_DATA = (
     1,
     3,
@@ -155,15 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        from deconv import cli
-    except ImportError as error:  # not the project's Python, so deconv.cli cannot say what to do
-        print(
-            f"{PROG}: error: {error}. "
-            "Run it with .venv/bin/python, which 'python3 scripts/tasks.py setup' makes.",
-            file=sys.stderr,
-        )
-        return 2
+    from deconv import cli  # standard library only: importable outside the environment too
+
     try:
         from deconv.data.archive import ArchiveError
         from deconv.data.arrange import SPLIT_LAYOUT
@@ -232,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         return cli.fail(PROG, EXIT_VERIFY, f"{error}; {advice}.")
     except ArchiveError as error:
         return cli.fail(PROG, EXIT_ARCHIVE, f"{error}; nothing was extracted into the dataset.")
+    except ImportError as error:  # a library that preparing this dataset needs is missing
+        return cli.outside_environment(PROG, error)
     except (DataError, DatasetLayoutError) as error:
         return cli.fail(PROG, EXIT_DATA, f"{error}; no dataset was changed.")
     except KeyboardInterrupt:

@@ -193,3 +193,33 @@ def test_run_notebooks_summarises_only_metrics_written_during_the_run(tmp_path):
     trains = run("trains")
     assert trains.returncode == 0, trains.stderr
     assert "best_val_accuracy: 0.75" in trains.stdout
+
+
+# Each script reached with a Python that has none of the project's libraries (-S: no site-packages),
+# past argument parsing, and what it says.
+WITHOUT_LIBRARIES = {
+    "download_data.py": ["--dataset", "sample", "--quiet"],
+    "run_notebooks.py": ["notebooks/01_explore_the_data.ipynb"],
+    "benchmark.py": ["--quick"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(WITHOUT_LIBRARIES))
+def test_outside_the_environment_a_script_says_how_to_set_it_up(name, tmp_path):
+    args = [*WITHOUT_LIBRARIES[name]]
+    args += (
+        ["--data-dir", tmp_path]
+        if name == "download_data.py"
+        else ["--output-dir", tmp_path] * (name == "run_notebooks.py")
+    )
+    result = subprocess.run(
+        [sys.executable, "-S", REPO / "scripts" / name, *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert result.returncode == 2, result.stderr
+    assert f"{name}: error: No module named" in result.stderr
+    assert "python3 scripts/tasks.py setup" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "cats_and_dogs").exists()
