@@ -17,11 +17,16 @@ then runs inside it.
   data      download and prepare real photos (e.g. -- --dataset full)
   sample    generate the synthetic sample into data/cats_and_dogs
   lab       start JupyterLab in notebooks/
+  classify  classify your own photos as cat or dog with the model notebook
+            04 trained (e.g. classify photo.jpg photos/ --heatmap out/;
+            classify --help for its options)
   clean     remove results/, data/test/ and caches (--all: also .venv and the
             prepared dataset; downloaded archives in data/downloads/ are kept)
 
 Arguments after -- go on to the program the task runs: pytest for test,
 scripts/download_data.py for data, sample and tutorial, JupyterLab for lab.
+classify needs no --: everything after its name goes on to
+scripts/classify.py.
 
 Exit status: that of the task (0 on success); 2 for bad arguments; 3 when
 the environment cannot be set up.
@@ -46,7 +51,9 @@ INSTALL_INPUTS = (LOCK, "pyproject.toml")
 NOTEBOOKS = REPO / "notebooks"
 TEST_DATA_DIR = REPO / "data" / "test"
 QUICK = ("-m", "not slow")  # the marker is declared in pyproject.toml
-TASKS = ("tutorial", "test", "setup", "data", "sample", "lab", "clean")
+TASKS = ("tutorial", "test", "setup", "data", "sample", "lab", "classify", "clean")
+# Tasks whose program takes arguments of its own (photos, options): all that follows the name goes on.
+PASS_ON_TASKS = ("classify",)
 EXIT_SETUP = 3
 MIN_PYTHON = (3, 11)
 TESTED_PYTHON = (3, 11)
@@ -159,6 +166,10 @@ def test(extra: list[str], quick: bool = False) -> int:
     return run([venv_python(), "-m", "pytest", *(QUICK if quick else ()), *extra])
 
 
+def classify(extra: list[str]) -> int:
+    return run([venv_python(), "scripts/classify.py", *extra])
+
+
 def lab(extra: list[str]) -> int:
     return run([venv_python(), "-m", "jupyter", "lab", f"--notebook-dir={NOTEBOOKS}", *extra])
 
@@ -198,11 +209,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def split_arguments(argv: list[str]) -> tuple[list[str], list[str]]:
+    """(tasks.py's own arguments, those for the program the task runs).
+
+    The program gets everything after the first --, or, for a task in
+    PASS_ON_TASKS, everything after the task's name (a -- right after it is
+    dropped, so both ways work). The task's name is the first argument that
+    is not an option: tasks.py's own options take no values.
+    """
+    cut = argv.index("--") if "--" in argv else len(argv)
+    task = next((index for index, arg in enumerate(argv[:cut]) if not arg.startswith("-")), None)
+    if task is not None and argv[task] in PASS_ON_TASKS:
+        extra = argv[task + 1 :]
+        return argv[: task + 1], extra[1:] if extra[:1] == ["--"] else extra
+    return argv[:cut], argv[cut + 1 :]
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    # Everything after the first -- belongs to the program the task runs.
-    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
-    argv = argv[: argv.index("--")] if "--" in argv else argv
+    argv, extra = split_arguments(list(sys.argv[1:] if argv is None else argv))
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.quick and args.task != "test":
@@ -222,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         return prepare_data(extra)
     if args.task == "sample":
         return prepare_data(["--dataset", "sample", *extra])
+    if args.task == "classify":
+        return classify(extra)
     return lab(extra)
 
 

@@ -135,6 +135,22 @@ def test_test_runs_plain_pytest_and_quick_leaves_out_the_slow_tests(tasks):
     assert tasks.commands[-1][1:] == ["-m", "pytest", "-m", "not slow", "-x", "tests/test_model.py"]
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["classify", "photo.jpg", "--heatmap", "out", "--model", "08"],
+        ["classify", "--", "photo.jpg", "--heatmap", "out", "--model", "08"],
+    ],
+    ids=["without --", "with --"],
+)
+def test_classify_passes_everything_after_its_name_to_the_script(tasks, args):
+    assert tasks.main(args) == 0
+    script_args = ["photo.jpg", "--heatmap", "out", "--model", "08"]
+    assert tasks.commands[-1] == [str(tasks.venv_python()), "scripts/classify.py", *script_args]
+    assert tasks.main(["classify", "--help"]) == 0  # the script's help, not tasks.py's
+    assert tasks.commands[-1][1:] == ["scripts/classify.py", "--help"]
+
+
 @pytest.mark.parametrize("args", [["setup", "--quick"], ["test", "--all"]])
 def test_an_option_for_another_task_exits_2(args, capsys):
     tasks = load_script(REPO / "scripts" / "tasks.py")
@@ -201,6 +217,7 @@ WITHOUT_LIBRARIES = {
     "download_data.py": ["--dataset", "sample", "--quiet"],
     "run_notebooks.py": ["notebooks/01_explore_the_data.ipynb"],
     "benchmark.py": ["--quick"],
+    "classify.py": ["photo.jpg"],
 }
 
 

@@ -101,9 +101,24 @@ def place_image(source: Path, target: Path, verdict: Verdict) -> None:
     from PIL import Image
 
     with Image.open(source) as image:
-        if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-            # Flatten transparency onto white rather than letting it turn black.
-            rgba = image.convert("RGBA")
-            image = Image.new("RGB", rgba.size, "white")
-            image.paste(rgba, mask=rgba.getchannel("A"))
-        image.convert("RGB").save(target, format="JPEG", quality=JPEG_QUALITY)
+        as_rgb(image).save(target, format="JPEG", quality=JPEG_QUALITY)
+
+
+def as_rgb(image):
+    """A Pillow image of any mode as 8-bit RGB, which is what the models read.
+
+    Pillow's own ``convert("RGB")`` would turn transparent pixels black and
+    clip 16-bit grey at 255, which leaves all but the darkest pixels white:
+    here transparency is flattened onto white and 16-bit grey scaled down.
+    """
+    import numpy as np
+    from PIL import Image
+
+    if image.mode.startswith("I"):  # 16-bit grey: I;16 and its byte orders, or I as older Pillow opens it
+        grey = np.clip(np.asarray(image, dtype="int64"), 0, 65535) // 256
+        image = Image.fromarray(grey.astype("uint8"))  # 2-D uint8: mode L
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        image = Image.new("RGB", rgba.size, "white")
+        image.paste(rgba, mask=rgba.getchannel("A"))
+    return image.convert("RGB")
