@@ -218,6 +218,7 @@ WITHOUT_LIBRARIES = {
     "run_notebooks.py": ["notebooks/01_explore_the_data.ipynb"],
     "benchmark.py": ["--quick"],
     "classify.py": ["photo.jpg"],
+    "beyond_study.py": ["--epochs", "1"],
 }
 
 

@@ -7,20 +7,21 @@ with more seeds and writes what it measured to ``results/beyond/``.
 
 from __future__ import annotations
 
-import json
-import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .model import IMAGE_SIZE, INPUT_SHAPE
+from .scoreboard import Run
 
 BATCH_SIZE = 32
-TARGET_ACCURACY = 0.80  # what the Keras blog reports after 50 epochs
 BEYOND_MODEL_NAME = "beyond_cnn.keras"  # the modern network, saved by notebook 08
-RUNS_DIRNAME = "beyond"  # results/beyond/<recipe>_seed<N>.json, one file per training
 # Epochs per training on real photos (about 5-8 minutes each on two cores); the sample is learnt in a few.
 PHOTO_EPOCHS = 30
 SAMPLE_EPOCHS = 3
+# How much of BN's running mean and variance the last batch replaces is 1 - momentum. Keras' default,
+# 0.99, needs a few hundred steps to forget the initial values; 0.9 (PyTorch's default) a few dozen,
+# which suits 63 steps per epoch on photos and 13 on the sample.
+BN_MOMENTUM = 0.9
 
 
 # --- data -------------------------------------------------------------------------------
@@ -117,12 +118,12 @@ def conv_bn_relu(x, filters: int, name: str):
     from keras import layers
 
     x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv")(x)
-    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)
     return layers.Activation("relu", name=f"{name}_relu")(x)
 
 
 def modern_network(augmentation, input_shape=INPUT_SHAPE, widths=(32, 64, 128, 192), dropout_rate=0.3):
-    """The same kind of small CNN, modernised: a strided stem, BN after every convolution, a residual block, GAP.
+    """The same kind of small CNN, modernised: strided stem, BN after each convolution, residual block, GAP.
 
     A 3x3 convolution with stride 2 halves the photo at once (the cheapest
     place to save time); four stages of convolution + BN + ReLU + 2x2
@@ -137,7 +138,7 @@ def modern_network(augmentation, input_shape=INPUT_SHAPE, widths=(32, 64, 128, 1
     x = augmentation(inputs)
     x = layers.Rescaling(1 / 255, name="rescaling")(x)
     x = layers.Conv2D(widths[0], 3, strides=2, padding="same", use_bias=False, name="stem_conv")(x)
-    x = layers.BatchNormalization(name="stem_bn")(x)
+    x = layers.BatchNormalization(momentum=BN_MOMENTUM, name="stem_bn")(x)
     x = layers.Activation("relu", name="stem_relu")(x)
     for stage, filters in enumerate(widths, start=1):
         x = conv_bn_relu(x, filters, f"stage{stage}")
@@ -248,58 +249,6 @@ def distribution_strategy(devices=None):
 # --- measuring a run ----------------------------------------------------------------------
 
 
-@dataclass
-class Run:
-    """What one training measured, as notebook 08's table shows it."""
-
-    recipe: str
-    seed: int
-    epochs: int
-    parameters: int
-    val_accuracy: list[float] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
-    tta_accuracy: float | None = None
-
-    @property
-    def best(self) -> float:
-        return max(self.val_accuracy)
-
-    @property
-    def best_epoch(self) -> int:
-        return self.val_accuracy.index(self.best) + 1
-
-    @property
-    def final(self) -> float:
-        return self.val_accuracy[-1]
-
-    @property
-    def seconds_per_epoch(self) -> float:
-        return sum(self.seconds) / len(self.seconds)
-
-    def first_reached(self, target: float = TARGET_ACCURACY) -> tuple[int, float] | None:
-        """The first epoch whose validation accuracy reached ``target``, and the seconds trained until then."""
-        for epoch, accuracy in enumerate(self.val_accuracy, start=1):
-            if accuracy >= target:
-                return epoch, sum(self.seconds[:epoch])
-        return None
-
-    def save(self, folder: Path) -> Path:
-        folder.mkdir(parents=True, exist_ok=True)
-        path = run_path(folder, self.recipe, self.seed)
-        partial = path.with_suffix(".partial")
-        partial.write_text(json.dumps(asdict(self), indent=1))
-        partial.replace(path)  # never half a file
-        return path
-
-    @classmethod
-    def load(cls, path: Path) -> "Run":
-        return cls(**json.loads(Path(path).read_text()))
-
-
-def run_path(folder: Path, recipe: str, seed: int) -> Path:
-    return Path(folder) / f"{recipe}_seed{seed}.json"
-
-
 def history_run(recipe: str, seed: int, model, history) -> Run:
     """A Run from the history of ``model.fit`` with an EpochTimer (which adds each epoch's seconds)."""
     accuracy = [round(float(value), 4) for value in history.history["val_accuracy"]]
@@ -312,7 +261,7 @@ def tta_accuracy(model, validation) -> float:
 
     correct = total = 0
     for images, labels in validation:
-        p = (model.predict_on_batch(images) + model.predict_on_batch(images[:, :, ::-1, :])) / 2
+        p = (model(images, training=False) + model(images[:, :, ::-1, :], training=False)) / 2
         correct += int(np.sum((np.asarray(p) > 0.5) == (np.asarray(labels) > 0.5)))
         total += len(labels)
     return round(correct / total, 4)
@@ -336,7 +285,12 @@ def train_recipe(recipe: Recipe, root, epochs: int, seed: int = 0, show: bool = 
     finally:
         keras.mixed_precision.set_global_policy(previous)
     history = model.fit(
-        train, validation_data=validation, epochs=epochs, callbacks=[training.EpochTimer(show)], verbose=0
+        train,
+        validation_data=validation,
+        epochs=epochs,
+        callbacks=[training.EpochTimer(show)],
+        verbose=0,
+        shuffle=False,  # the dataset reshuffles itself every epoch
     )
     run = history_run(recipe.name, seed, model, history)
     run.tta_accuracy = tta_accuracy(model, validation)
@@ -347,11 +301,28 @@ def epochs_for_data(dataset_kind: str) -> int:
     return SAMPLE_EPOCHS if dataset_kind == "sample" else PHOTO_EPOCHS
 
 
-def load_runs(folder: Path) -> list[Run]:
-    return [Run.load(path) for path in sorted(Path(folder).glob("*_seed*.json"))]
+# --- checking a notebook's copy against this one ---------------------------------------
 
 
-def mean_and_spread(values) -> str:
-    mean = sum(values) / len(values)
-    spread = math.sqrt(sum((v - mean) ** 2 for v in values) / max(len(values) - 1, 1))
-    return f"{mean:.3f} ± {spread:.3f}"
+def architecture(model) -> list[tuple[str, dict]]:
+    """Every layer, nested models opened, as (class, settings but the name): two builds compare equal."""
+    described = []
+    for layer in model.layers:
+        if hasattr(layer, "layers"):  # a nested model: its own layers count, not the container
+            described += architecture(layer)
+            continue
+        config = {key: value for key, value in layer.get_config().items() if key != "name"}
+        described.append((type(layer).__name__, config))
+    return described
+
+
+def training_setup(model) -> dict:
+    """The optimiser (with its schedule) and the loss a compiled model trains with."""
+    import keras
+
+    optimizer = model.optimizer.get_config()
+    optimizer.pop("name", None)
+    return {
+        "optimizer": (type(model.optimizer).__name__, optimizer),
+        "loss": keras.losses.serialize(model.loss),
+    }
