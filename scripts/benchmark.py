@@ -195,8 +195,8 @@ def _measure(parser, args, batch_sizes, repeats, images):
     from deconv.environment import import_tensorflow
     from deconv.paths import display_path, results_dir
 
+    import_tensorflow()  # quietly, before Keras logs anything; missing, nothing else starts
     root = _data_root(parser, args.data_dir)
-    import_tensorflow()  # quietly, before Keras logs anything
     benchmark = Benchmark(
         batch_sizes=tuple(batch_sizes),
         repeats=repeats,

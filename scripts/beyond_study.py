@@ -2,7 +2,7 @@
 """Train notebook 08's recipes with more seeds, for the table over seeds that the notebook shows.
 
 Each training (one recipe, one seed) writes what it measured to
-results/beyond/<recipe>_seed<N>.json: validation accuracy and seconds per
+results/beyond/<recipe>_<E>epochs_seed<N>.json: validation accuracy and seconds per
 epoch, parameters, and the accuracy with test-time augmentation. Trainings
 already there are skipped, so a stopped study continues where it stopped;
 --again trains them anew. Notebook 08 trains the recipes it teaches with seed
@@ -83,7 +83,7 @@ def main(argv=None) -> int:
     with cli.sigterm_as_interrupt():
         try:
             for number, (name, seed) in enumerate(plan, start=1):
-                path = scoreboard.run_path(folder, name, seed)
+                path = scoreboard.run_path(folder, name, seed, epochs)
                 if path.exists() and not arguments.again:
                     print(f"[{number}/{len(plan)}] {name}, seed {seed}: already in {display_path(path)}")
                     continue

@@ -156,7 +156,7 @@ def test_run_summaries():
 def test_runs_are_saved_whole_and_read_back(tmp_path):
     run = make_run(seed=2)
     path = run.save(tmp_path / "beyond")
-    assert path.name == "richer_seed2.json"
+    assert path.name == "richer_4epochs_seed2.json"
     assert [p.name for p in path.parent.iterdir()] == [path.name]
     assert scoreboard.load_runs(path.parent) == [run]
     assert json.loads(path.read_text())["tta_accuracy"] == 0.87
@@ -196,8 +196,12 @@ def test_goal_three_against_a_blog_run_that_never_reached_the_target():
     assert "log is missing" in goal3
 
 
-def test_runs_of_another_length_do_not_count():
-    assert "no training" in scoreboard.goal_verdicts([make_run("modern")], None, NETWORKS, epochs=30)[1]
+def test_a_longer_training_counts_under_its_own_name():
+    runs = [make_run("modern", accuracy=(0.8, 0.85)), make_run("modern", accuracy=(0.8, 0.9, 0.89, 0.88))]
+    assert len(scoreboard.grouped(runs)) == 2
+    goal2 = scoreboard.goal_verdicts(runs, None, NETWORKS, epochs=2)[1]
+    assert "reached" in goal2 and "not reached" not in goal2 and "'modern, 4 epochs'" in goal2
+    assert "no training" in scoreboard.goal_verdicts([make_run("blog")], None, NETWORKS, epochs=4)[1]
 
 
 # ---------------------------------------------------------------- training
@@ -273,8 +277,8 @@ def test_study_refuses_an_unknown_recipe_and_zero_epochs(tmp_path):
 def test_study_trains_writes_and_skips_what_it_has(tmp_path):
     first = study("--recipes", "blog", "--seeds", "3", "--epochs", "1", results=tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
-    saved = Run.load(tmp_path / "beyond" / "blog_seed3.json")
+    saved = Run.load(tmp_path / "beyond" / "blog_1epochs_seed3.json")
     assert (saved.recipe, saved.seed, saved.epochs) == ("blog", 3, 1)
     again = study("--recipes", "blog", "--seeds", "3", "--epochs", "1", results=tmp_path)
     assert again.returncode == 0 and "already in" in again.stdout
-    assert Run.load(tmp_path / "beyond" / "blog_seed3.json") == saved
+    assert Run.load(tmp_path / "beyond" / "blog_1epochs_seed3.json") == saved

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 TARGET_ACCURACY = 0.80  # what the Keras blog reports after 50 epochs
-RUNS_DIRNAME = "beyond"  # results/beyond/<recipe>_seed<N>.json
+RUNS_DIRNAME = "beyond"  # results/beyond/<recipe>_<E>epochs_seed<N>.json
 # The goals of notebook 08, on 2,000 training photos.
 BLOG_NETWORK_GOAL = 0.85
 MODERN_NETWORK_GOAL = 0.88
@@ -51,7 +51,7 @@ class Run:
         return None
 
     def save(self, folder: Path) -> Path:
-        path = run_path(folder, self.recipe, self.seed)
+        path = run_path(folder, self.recipe, self.seed, self.epochs)
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")
         partial.write_text(json.dumps(asdict(self), indent=1))
@@ -63,8 +63,8 @@ class Run:
         return cls(**json.loads(Path(path).read_text()))
 
 
-def run_path(folder: Path, recipe: str, seed: int) -> Path:
-    return Path(folder) / f"{recipe}_seed{seed}.json"
+def run_path(folder: Path, recipe: str, seed: int, epochs: int) -> Path:
+    return Path(folder) / f"{recipe}_{epochs}epochs_seed{seed}.json"
 
 
 def load_runs(folder: Path) -> list[Run]:
@@ -102,8 +102,21 @@ def table_row(label: str, runs: list[Run], target: float = TARGET_ACCURACY) -> d
     }
 
 
-def _mean_best(runs: list[Run]) -> float:
+def mean_best(runs: list[Run]) -> float:
     return sum(run.best for run in runs) / len(runs)
+
+
+def grouped(runs: list[Run]) -> dict[tuple[str, int], list[Run]]:
+    """Runs by (recipe, epochs): the seeds of one recipe trained for one length."""
+    groups: dict[tuple[str, int], list[Run]] = {}
+    for run in runs:
+        groups.setdefault((run.recipe, run.epochs), []).append(run)
+    return groups
+
+
+def label(recipe: str, epochs: int, usual_epochs: int) -> str:
+    """A recipe's name, with its length when it is not the usual one."""
+    return recipe if epochs == usual_epochs else f"{recipe}, {epochs} epochs"
 
 
 def goal_verdicts(runs: list[Run], blog_run: Run | None, networks: dict[str, str], epochs: int) -> list[str]:
@@ -111,39 +124,38 @@ def goal_verdicts(runs: list[Run], blog_run: Run | None, networks: dict[str, str
 
     ``networks`` maps recipe names to their network ("blog" or "modern");
     the recipe "blog" itself, the starting point, does not count for goal 1.
+    Longer trainings count, named with their length.
     """
-    by_recipe: dict[str, list[Run]] = {}
-    for run in runs:
-        if run.epochs == epochs:
-            by_recipe.setdefault(run.recipe, []).append(run)
+    groups = grouped(runs)
     lines = []
     for number, (network, goal) in enumerate(
         (("blog", BLOG_NETWORK_GOAL), ("modern", MODERN_NETWORK_GOAL)), 1
     ):
         candidates = {
-            name: found
-            for name, found in by_recipe.items()
-            if networks.get(name) == network and name != "blog"
+            key: found
+            for key, found in groups.items()
+            if networks.get(key[0]) == network and key[0] != "blog"
         }
         if not candidates:
             lines.append(f"Goal {number}: no training of the {network} network's recipes yet.")
             continue
-        name = max(candidates, key=lambda key: _mean_best(candidates[key]))
-        best = _mean_best(candidates[name])
+        key = max(candidates, key=lambda key: mean_best(candidates[key]))
+        best = mean_best(candidates[key])
         verdict = "reached" if best >= goal else "not reached"
+        name = label(*key, epochs)
         lines.append(
-            f"Goal {number}, {goal:.2f} with the {network} network: {verdict}. Best recipe {name!r}: "
-            f"best validation accuracy {best:.3f} (mean of {len(candidates[name])} seed(s), {epochs} epochs)."
+            f"Goal {number}, {goal:.2f} with the {network} network: {verdict}. Best: {name!r}, "
+            f"best validation accuracy {best:.3f} (mean of {len(candidates[key])} seed(s), {key[1]} epochs)."
         )
-    lines.append(_time_verdict(by_recipe, blog_run))
+    lines.append(_time_verdict(groups, blog_run, epochs))
     return lines
 
 
-def _time_verdict(by_recipe: dict[str, list[Run]], blog_run: Run | None) -> str:
+def _time_verdict(groups: dict[tuple[str, int], list[Run]], blog_run: Run | None, epochs: int) -> str:
     if blog_run is None:
         return "Goal 3: notebook 04's log is missing, so there is no blog time to compare with."
-    reached = {name: _first_seed(found).first_reached() for name, found in by_recipe.items()}
-    reached = {name: value for name, value in reached.items() if value}
+    reached = {key: _first_seed(found).first_reached() for key, found in groups.items()}
+    reached = {key: value for key, value in reached.items() if value}
     blog = blog_run.first_reached()
     blog_seconds = blog[1] if blog else sum(blog_run.seconds)
     target = f"{TARGET_ACCURACY:.2f}"
@@ -155,13 +167,13 @@ def _time_verdict(by_recipe: dict[str, list[Run]], blog_run: Run | None) -> str:
         )
     if not reached:
         return f"Goal 3, {target} in half the time: not reached; no recipe here reached it; {blog_words}."
-    name = min(reached, key=lambda key: reached[key][1])
-    epoch, seconds = reached[name]
+    key = min(reached, key=lambda key: reached[key][1])
+    epoch, seconds = reached[key]
     share = seconds / blog_seconds
     verdict = "reached" if share <= TIME_GOAL else "not reached"
     bound = "" if blog else " (at most, as the blog's recipe had not reached it when it stopped)"
     return (
-        f"Goal 3, {TARGET_ACCURACY:.2f} in half the time: {verdict}. Fastest: {name!r}, epoch {epoch}, "
+        f"Goal 3, {target} in half the time: {verdict}. Fastest: {label(*key, epochs)!r}, epoch {epoch}, "
         f"{seconds:.0f} s; {blog_words}: {share:.2f} of its time{bound}."
     )
 
