@@ -11,7 +11,7 @@ already there are skipped, so a stopped study continues where it stopped;
 The default is the rest of what the table needs: the final recipes (modern,
 richer) with seeds 1 and 2, then the two one-change steps between the blog's
 recipe and richer (adamw, smoothing) with seed 0; on two CPU cores that is
-about 50 minutes on the 2,000 photos.
+about an hour on the 2,000 photos.
 The data is the dataset the notebooks use (data/cats_and_dogs, or
 $DECONV_DATA_DIR); 30 epochs on photos, 3 on the synthetic sample.
 
