@@ -14,8 +14,7 @@ from .model import IMAGE_SIZE, INPUT_SHAPE
 from .scoreboard import Run
 
 BATCH_SIZE = 32
-BEYOND_MODEL_NAME = "beyond_cnn.keras"  # the modern network, saved by notebook 08
-# Epochs per training on real photos (about 5-8 minutes each on two cores); the sample is learnt in a few.
+# Epochs per training on real photos (8 to 12 minutes each on two cores); the sample is learnt in a few.
 PHOTO_EPOCHS = 30
 SAMPLE_EPOCHS = 3
 # How much of BN's running mean and variance the last batch replaces is 1 - momentum. Keras' default,
@@ -206,8 +205,6 @@ RECIPES = {
         ),
     )
 }
-NOTEBOOK_RECIPES = ("blog", "richer", "modern", "modern_bf16")  # trained by notebook 08 with seed 0
-STUDY_RECIPES = ("adamw", "smoothing", "richer", "modern")  # the other steps and seeds
 
 
 def build_recipe(recipe: Recipe, epochs: int, steps_per_epoch: int, seed: int = 0):
