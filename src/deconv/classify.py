@@ -19,7 +19,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from .layout import CLASS_NAMES, FILE_PREFIXES, IMAGE_SUFFIXES
+from .layout import CLASS_NAMES, FILE_PREFIXES, IMAGE_SUFFIXES, image_files
 from .model import IMAGE_SIZE
 from .paths import display_path, results_dir
 from .pipeline import RESCALE
@@ -140,13 +140,11 @@ def photos_in(path: Path | str) -> list[Path]:
     path = Path(path)
     if not path.is_dir():
         return [path]  # load_photo says what is wrong with it, if anything
-    found = sorted(
+    found = [
         file
-        for file in path.rglob("*")
-        if file.is_file()
-        and file.suffix.lower() in IMAGE_SUFFIXES
-        and not any(part.startswith(".") for part in file.relative_to(path).parts)
-    )
+        for file in image_files(path, recursive=True)
+        if not any(part.startswith(".") for part in file.relative_to(path).parts)
+    ]
     if not found:
         raise PhotoError(
             f"{path}: the folder holds no photos ({', '.join(sorted(IMAGE_SUFFIXES))} files, in it or "

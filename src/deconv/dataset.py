@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .data.images import check_images
 from .data.prepare import Request, prepare, read_manifest
-from .layout import IMAGE_SUFFIXES, REAL_PHOTOS_HINT, DatasetLayoutError, check_layout, format_counts
+from .layout import REAL_PHOTOS_HINT, DatasetLayoutError, check_layout, format_counts, image_files
 from .paths import DATA_DIR_ENV, DATASET_DIRNAME, DEFAULT_DATA_DIR, dataset_dir, display_path
 
 
@@ -36,7 +36,7 @@ def _refuse_unreadable_images(root: Path) -> None:
     Keras would otherwise stop at the first broken file, in the middle of a
     training, with a message that names neither the file nor the cause.
     """
-    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    files = image_files(root, recursive=True)
     _, unusable = check_images(files, progress=len(files) >= 2000)
     if unusable:
         named = [f"{display_path(path)} ({reason})" for path, reason in unusable[:5]]

@@ -35,13 +35,14 @@ class DatasetLayoutError(ValueError):
     """The directory is not a train/validation x cats/dogs image dataset."""
 
 
-def image_files(folder: Path | str) -> list[Path]:
-    """A folder's image files in name order, the order Keras reads them in."""
-    return sorted(p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+def image_files(folder: Path | str, recursive: bool = False) -> list[Path]:
+    """A folder's image files (``recursive``: sub-folders' too) in name order, as Keras reads them."""
+    candidates = Path(folder).rglob("*") if recursive else Path(folder).iterdir()
+    return sorted(p for p in candidates if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def _image_count(folder: Path) -> int:
-    return sum(1 for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    return len(image_files(folder, recursive=True))
 
 
 def _check_split(split_dir: Path) -> dict[str, int]:

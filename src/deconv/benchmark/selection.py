@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..layout import CLASS_NAMES, IMAGE_SUFFIXES
+from ..layout import CLASS_NAMES, image_files
 from ..model import IMAGE_SIZE
 
 
@@ -41,11 +41,7 @@ def training_files(dataset_root: Path | str) -> list[tuple[Path, int]]:
     train = Path(dataset_root) / "train"
     found = []
     for label, name in enumerate(CLASS_NAMES):
-        found += [
-            (path, label)
-            for path in sorted((train / name).rglob("*"))
-            if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
-        ]
+        found += [(path, label) for path in image_files(train / name, recursive=True)]
     return found
 
 
