@@ -255,8 +255,21 @@ def test_discussion_and_further_reading_come_before_the_summary(path):
     spans = sections(cells)
     order = [title for title in spans if title in ("Exercises", "Discussion questions", "Further reading")]
     assert order == ["Exercises", "Discussion questions", "Further reading"]
-    assert list(spans)[-1] == "Summary", "the summary and navigation stay the last cell"
+    main_part = [title for title in spans if not title.startswith("Appendix")]
+    assert main_part[-1] == "Summary", "the summary and navigation end the main part"
+    assert "](" in cells[-1].source and "Contents" in cells[-1].source, "the last cell navigates"
     discussion = "\n".join(cells[i].source for i in spans["Discussion questions"])
     assert len(re.findall(r"^\d+\. ", discussion, re.MULTILINE)) >= 2, "at least two numbered questions"
     reading = "\n".join(cells[i].source for i in spans["Further reading"])
     assert re.search(r"\]\(https?://", reading), "no link in 'Further reading'"
+
+
+def test_notebook_02_reads_as_a_core_lesson_and_an_optional_appendix():
+    """The lesson up to its exercises fits a session; the sidebars live in an appendix after the summary."""
+    cells = read(NOTEBOOKS_DIR / "02_build_the_cnn.ipynb").cells
+    spans = sections(cells)
+    assert len(range(spans["Exercises"][0])) <= 60, "02's lesson, before its exercises, is at most 60 cells"
+    appendix = [title for title in spans if title.startswith("Appendix")]
+    assert appendix and list(spans).index(appendix[0]) == list(spans).index("Summary") + 1
+    main_text = "\n".join(cells[i].source for i in range(spans[appendix[0]][0]))
+    assert "Sidebar" not in main_text
