@@ -7,8 +7,19 @@ from __future__ import annotations
 import math
 
 
-def image_grid(images, titles=(), columns: int = 6, size: float = 2.0, suptitle: str | None = None):
-    """Show images (arrays in [0, 1] or [0, 255], or PIL images) in a grid with titles."""
+def image_grid(
+    images,
+    titles=(),
+    columns: int = 6,
+    size: float = 2.0,
+    suptitle: str | None = None,
+    interpolation: str | None = None,
+):
+    """Show images (arrays in [0, 1] or [0, 255], or PIL images) in a grid with titles.
+
+    ``interpolation="nearest"`` draws each pixel as a block, however much the image is enlarged;
+    the default smooths images that are enlarged less than threefold.
+    """
     import matplotlib.pyplot as plt
     import numpy as np
 
@@ -29,12 +40,19 @@ def image_grid(images, titles=(), columns: int = 6, size: float = 2.0, suptitle:
         image = np.asarray(images[index])
         if image.dtype != np.uint8 and image.max() > 1.0:
             image = image.astype("uint8")
-        axis.imshow(image)
+        axis.imshow(image, interpolation=interpolation)
         if index < len(titles):
             axis.set_title(titles[index], fontsize=9)
     if suptitle:
         figure.suptitle(suptitle)
     return figure
+
+
+def data_limits(values, margin: float = 0.08) -> tuple[float, float]:
+    """Axis limits that span ``values`` with a margin of ``margin`` times their range on each side."""
+    low, high = min(values), max(values)
+    pad = margin * (high - low) if high > low else 0.05 * max(abs(high), 1.0)
+    return low - pad, high + pad
 
 
 def learning_curves(log: dict[str, list[float]], title: str = "Learning curves"):
@@ -51,7 +69,8 @@ def learning_curves(log: dict[str, list[float]], title: str = "Learning curves")
         axis.set_ylabel(label)
         axis.grid(alpha=0.3)
         axis.legend()
-    accuracy_axis.set_ylim(0, 1.02)
+    for axis, metric in ((loss_axis, "loss"), (accuracy_axis, "accuracy")):
+        axis.set_ylim(*data_limits([*log[metric], *log[f"val_{metric}"]]))
     figure.suptitle(title)
     figure.tight_layout()
     return figure

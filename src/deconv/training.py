@@ -82,11 +82,13 @@ def _define_epoch_timer():
         Use it with ``fit(..., verbose=0)``: Keras' own line would print the
         seconds as a metric with four decimals. After each epoch, ``seconds``
         and ``cpu_seconds`` (this process, all its threads) hold its times.
+        ``every=10`` prints only every tenth epoch's line and the last one's.
         """
 
-        def __init__(self, show: bool = True):
+        def __init__(self, show: bool = True, every: int = 1):
             super().__init__()
             self.show = show
+            self.every = every
 
         def on_train_begin(self, logs=None):
             self.epochs = self.params.get("epochs")
@@ -100,7 +102,7 @@ def _define_epoch_timer():
             self.cpu_seconds = time.process_time() - self.cpu_started
             if logs is not None:
                 logs["seconds"] = round(seconds, 2)
-            if self.show:
+            if self.show and ((epoch + 1) % self.every == 0 or epoch + 1 == self.epochs):
                 metrics = "  ".join(
                     f"{key} {value:.4f}" for key, value in (logs or {}).items() if key != "seconds"
                 )
