@@ -2,7 +2,7 @@
 PYTHON ?= python3
 TASKS = $(PYTHON) scripts/tasks.py
 
-.PHONY: tutorial test quick setup data sample lab clean
+.PHONY: tutorial test quick setup data sample lab book clean
 
 tutorial:  ## prepare data and execute the notebooks in order
 	$(TASKS) tutorial
@@ -18,5 +18,7 @@ sample:    ## generate the synthetic sample dataset
 	$(TASKS) sample
 lab:       ## start JupyterLab
 	$(TASKS) lab
+book:      ## build the book of the notebooks into results/book/
+	$(TASKS) book
 clean:     ## remove results and caches (keeps .venv and data)
 	$(TASKS) clean

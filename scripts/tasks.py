@@ -17,6 +17,9 @@ then runs inside it.
   data      download and prepare real photos (e.g. -- --dataset full)
   sample    generate the synthetic sample into data/cats_and_dogs
   lab       start JupyterLab in notebooks/
+  book      build the book: the notebooks, with their saved outputs, as a
+            static site in results/book/ (nothing is executed; -- --help
+            for book/build.py's options)
   classify  classify your own photos as cat or dog with the model notebook
             04 trained (e.g. classify photo.jpg photos/ --heatmap out/;
             classify --help for its options)
@@ -51,7 +54,7 @@ INSTALL_INPUTS = (LOCK, "pyproject.toml")
 NOTEBOOKS = REPO / "notebooks"
 TEST_DATA_DIR = REPO / "data" / "test"
 QUICK = ("-m", "not slow")  # the marker is declared in pyproject.toml
-TASKS = ("tutorial", "test", "setup", "data", "sample", "lab", "classify", "clean")
+TASKS = ("tutorial", "test", "setup", "data", "sample", "lab", "book", "classify", "clean")
 # Tasks whose program takes arguments of its own (photos, options): all that follows the name goes on.
 PASS_ON_TASKS = ("classify",)
 EXIT_SETUP = 3
@@ -174,6 +177,11 @@ def lab(extra: list[str]) -> int:
     return run([venv_python(), "-m", "jupyter", "lab", f"--notebook-dir={NOTEBOOKS}", *extra])
 
 
+def book(extra: list[str]) -> int:
+    say("Building the book from the committed notebooks (nothing is executed)")
+    return run([venv_python(), "book/build.py", *extra])
+
+
 def clean(everything: bool) -> int:
     targets = [REPO / "results", TEST_DATA_DIR, REPO / ".pytest_cache", REPO / ".ruff_cache"]
     targets += [p for p in REPO.rglob("__pycache__") if ".venv" not in p.parts]
@@ -246,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
         return prepare_data(extra)
     if args.task == "sample":
         return prepare_data(["--dataset", "sample", *extra])
+    if args.task == "book":
+        return book(extra)
     if args.task == "classify":
         return classify(extra)
     return lab(extra)
