@@ -273,3 +273,67 @@ def test_notebook_02_reads_as_a_core_lesson_and_an_optional_appendix():
     assert appendix and list(spans).index(appendix[0]) == list(spans).index("Summary") + 1
     main_text = "\n".join(cells[i].source for i in range(spans[appendix[0]][0]))
     assert "Sidebar" not in main_text
+
+
+# ---- solutions stay folded until asked for ----
+
+
+def solution_hiding_problems(cells) -> list[str]:
+    """Cells after a '#### Solution' heading, up to the next heading of level 3 or higher, not folded."""
+    problems, inside = [], False
+    for index, cell in enumerate(cells):
+        heading = HEADING.match(cell.source.lstrip().splitlines()[0]) if cell.source.strip() else None
+        if cell.cell_type == "markdown" and heading:
+            if cell.source.lstrip().startswith("#### Solution"):
+                inside = True
+                continue
+            if len(heading.group(1)) <= 3:
+                inside = False
+        if not inside:
+            continue
+        folded = cell.metadata.get("jupyter", {})
+        missing = [] if "solution" in cell.metadata.get("tags", []) else ["tag 'solution'"]
+        missing += [] if folded.get("source_hidden") else ["source_hidden"]
+        if cell.cell_type == "code" and not folded.get("outputs_hidden"):
+            missing.append("outputs_hidden")
+        if missing:
+            problems.append(f"cell {index} ({cell.cell_type}): no {', '.join(missing)}")
+    return problems
+
+
+def test_solution_hiding_check_can_fail():
+    def folded_code(text):
+        cell = nbformat.v4.new_code_cell(text)
+        cell.metadata.update(tags=["solution"], jupyter={"source_hidden": True, "outputs_hidden": True})
+        return cell
+
+    def folded_markdown(text):
+        cell = nbformat.v4.new_markdown_cell(text)
+        cell.metadata.update(tags=["solution"], jupyter={"source_hidden": True})
+        return cell
+
+    heading, after = nbformat.v4.new_markdown_cell("#### Solution"), nbformat.v4.new_markdown_cell("### Next")
+    good = [heading, folded_code("1"), folded_markdown("Why."), after, nbformat.v4.new_code_cell("shown")]
+    assert solution_hiding_problems(good) == []
+    output_shown = folded_code("1")
+    output_shown.metadata["jupyter"].pop("outputs_hidden")
+    assert solution_hiding_problems([heading, output_shown])
+    untagged = folded_markdown("Why.")
+    untagged.metadata["tags"] = []
+    assert solution_hiding_problems([heading, untagged])
+    assert solution_hiding_problems(
+        [heading, nbformat.v4.new_markdown_cell("#### Note"), nbformat.v4.new_code_cell("1")]
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_solutions_are_folded_and_tagged(path):
+    assert not solution_hiding_problems(read(path).cells)
+
+
+@pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda p: p.name)
+def test_exercises_say_how_to_open_a_solution(path):
+    spans = sections(read(path).cells)
+    intro = read(path).cells[spans["Exercises"][0]].source
+    for words in ("JupyterLab", "Show code cell", "GitHub"):
+        assert words in intro, f"the first cell of '## Exercises' does not mention {words}"
