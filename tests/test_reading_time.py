@@ -15,7 +15,7 @@ from deconv import course
 GUIDE = course.GUIDE.read_text()
 NOTEBOOKS = course.notebooks()
 # Notebooks whose opening does not yet state its times: their owners add the statement.
-WITHOUT_STATEMENT = {"02", "06", "07", "08"}
+WITHOUT_STATEMENT = {"06", "07", "08"}
 
 
 def notebook_file(tmp_path, cells):
@@ -41,7 +41,7 @@ def test_the_count_follows_the_stated_rule(tmp_path):
     # "#", "-" and the link target are not words; the solution's cells are left out
     assert (counted.words, counted.code_lines, counted.output_lines, counted.figures) == (8, 2, 2, 1)
     assert counted.solution_cells == 2
-    exact = 8 / 200 + 2 / 10 + 2 / 40 + 0.5
+    exact = 8 / 200 + 2 / 15 + 2 / 40 + 0.5
     assert counted.exact_minutes == pytest.approx(exact)
     assert counted.minutes == 5
 
@@ -58,6 +58,18 @@ def test_the_guide_parsers_find_every_session():
     assert list(course.session_readings(GUIDE)) == numbers
 
 
+def test_an_optional_appendix_is_counted_on_its_own(tmp_path):
+    main = [nbformat.v4.new_markdown_cell("## Summary\n\none two three"), nbformat.v4.new_code_cell("a = 1")]
+    appendix = [
+        nbformat.v4.new_markdown_cell("## Appendix (optional): more\n\nfour five"),
+        nbformat.v4.new_code_cell("b = 2\nc = 3"),
+    ]
+    path = notebook_file(tmp_path, [*main, *appendix])
+    assert (course.reading(path).words, course.reading(path).code_lines) == (4, 1)
+    assert (course.appendix_reading(path).words, course.appendix_reading(path).code_lines) == (5, 2)
+    assert course.appendix_reading(notebook_file(tmp_path, main)) is None
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_the_guide_quotes_the_counted_reading_time(path):
     counted = course.reading(path)
@@ -65,6 +77,12 @@ def test_the_guide_quotes_the_counted_reading_time(path):
     assert minutes == counted.minutes, "run python -m deconv.course --write"
     session_minutes, counts = course.session_readings(GUIDE)[path.name[:2]]
     assert (session_minutes, counts) == (counted.minutes, counted.counts()), (
+        "run python -m deconv.course --write"
+    )
+    appendix = course.appendix_reading(path)
+    quoted = course.session_appendices(GUIDE).get(path.name[:2])
+    assert quoted == (None if appendix is None else (appendix.minutes, appendix.counts())), (
+        "a notebook with an appendix has an 'Optional appendix:' line in its session; "
         "run python -m deconv.course --write"
     )
 

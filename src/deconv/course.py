@@ -4,13 +4,14 @@ The rule, stated once here and in notebooks/README.md:
 
 - prose: the words of the markdown cells, at 200 words a minute (a word is a run of characters without
   spaces holding a letter or a digit; link targets and HTML comments are not read);
-- code: the non-blank lines of the code cells, at 10 lines a minute;
+- code: the non-blank lines of the code cells, at 15 lines a minute;
 - output: the lines of text the saved outputs print, at 40 lines a minute;
 - figures: half a minute for each image in the saved outputs.
 
 Solutions do not count: everything from a "#### Solution" heading to the next heading of level 3 or
 higher (### , ## , #) belongs to working through the exercises, which comes on top. The total is
-rounded up to a multiple of five minutes.
+rounded up to a multiple of five minutes. An optional appendix (a level-2 heading that starts with
+"Appendix", after the summary) is counted on its own: the reading time is that of the main part.
 
 ``python -m deconv.course`` prints the guide's table rows and each session's "Reading:" line from the
 notebooks as they are saved; ``python -m deconv.course --write`` puts those numbers into
@@ -34,7 +35,7 @@ NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 GUIDE = NOTEBOOKS_DIR / "README.md"
 
 WORDS_PER_MINUTE = 200
-CODE_LINES_PER_MINUTE = 10
+CODE_LINES_PER_MINUTE = 15
 OUTPUT_LINES_PER_MINUTE = 40
 MINUTES_PER_FIGURE = 0.5
 ROUND_TO_MINUTES = 5
@@ -44,6 +45,8 @@ HEADING = re.compile(r"^(#{1,6})\s")
 # The guide's table row of a session, and its "Reading:" line; the opening statement of a notebook.
 TABLE_ROW = re.compile(r"^\| (\d+) \| (\d\d) [^|]*\| (\d+) min \| ([^|]+?) \| ([^|]+?) \|$", re.MULTILINE)
 READING_LINE = re.compile(r"\*\*Reading:\*\* about (\d+) minutes \(([^)]*)\)\.")
+APPENDIX_LINE = re.compile(r"\*\*Optional appendix:\*\* about (\d+) more minutes \(([^)]*)\)\.")
+APPENDIX_HEADING = re.compile(r"^##\s+Appendix")
 OPENING = re.compile(
     r"\*\*Time:\*\*\s+about\s+(\d+)\s+minutes\s+to\s+read;\s+a\s+run\s+takes\s+(.+?)\s+on\s+the\s+sample\s+"
     r"and\s+(.+?)\s+on\s+the\s+photos,\s+on\s+two\s+CPU\s+cores\.",
@@ -126,13 +129,26 @@ def output_counts(outputs: list[dict]) -> tuple[int, int]:
     return lines, figures
 
 
-def reading(path: Path) -> Reading:
-    """What a reader reads in the notebook at ``path``, as it is saved (with its outputs)."""
+def appendix_start(cells: list[dict]) -> int:
+    """The index of the cell that opens an optional appendix, or the number of cells when there is none."""
+    for index, cell in enumerate(cells):
+        if cell["cell_type"] == "markdown" and APPENDIX_HEADING.match(cell_source(cell).lstrip()):
+            return index
+    return len(cells)
+
+
+def reading(path: Path, part: str = "main") -> Reading:
+    """What a reader reads in the notebook at ``path``, as it is saved (with its outputs).
+
+    ``part`` is "main" (everything before an optional appendix) or "appendix" (the appendix alone).
+    """
     cells = json.loads(Path(path).read_text())["cells"]
     solutions = solution_cells(cells)
+    start = appendix_start(cells)
+    wanted = range(start) if part == "main" else range(start, len(cells))
     words = code_lines = output_lines = figures = 0
     for index, cell in enumerate(cells):
-        if index in solutions:
+        if index in solutions or index not in wanted:
             continue
         if cell["cell_type"] == "markdown":
             words += prose_words(cell_source(cell))
@@ -146,6 +162,12 @@ def reading(path: Path) -> Reading:
 
 def reading_minutes(path: Path) -> int:
     return reading(path).minutes
+
+
+def appendix_reading(path: Path) -> Reading | None:
+    """What the optional appendix of a notebook holds, or None when it has none."""
+    cells = json.loads(Path(path).read_text())["cells"]
+    return reading(path, "appendix") if appendix_start(cells) < len(cells) else None
 
 
 def notebooks() -> list[Path]:
@@ -163,6 +185,17 @@ def table_rows(guide: str) -> dict[str, tuple[int, str, str]]:
         number: (int(minutes), sample, photos)
         for _, number, minutes, sample, photos in TABLE_ROW.findall(guide)
     }
+
+
+def session_appendices(guide: str) -> dict[str, tuple[int, str]]:
+    """Each session's "Optional appendix:" line, where it has one: notebook number -> (minutes, counts)."""
+    found = {}
+    for section in re.split(r"^### Session ", guide, flags=re.MULTILINE)[1:]:
+        number = re.search(r"\[(\d\d) ", section).group(1)
+        match = APPENDIX_LINE.search(section)
+        if match:
+            found[number] = (int(match.group(1)), match.group(2))
+    return found
 
 
 def session_readings(guide: str) -> dict[str, tuple[int, str]]:
@@ -189,7 +222,12 @@ def refreshed_guide(guide: str) -> str:
             return section
         counted = reading(notebook_numbered(number.group(1)))
         line = f"**Reading:** about {counted.minutes} minutes ({counted.counts()})."
-        return READING_LINE.sub(lambda _: line, section, count=1)
+        section = READING_LINE.sub(lambda _: line, section, count=1)
+        appendix = appendix_reading(notebook_numbered(number.group(1)))
+        if appendix is not None:
+            line = f"**Optional appendix:** about {appendix.minutes} more minutes ({appendix.counts()})."
+            section = APPENDIX_LINE.sub(lambda _: line, section, count=1)
+        return section
 
     guide = TABLE_ROW.sub(row, guide)
     head, *sessions = re.split(r"(?=^### Session )", guide, flags=re.MULTILINE)
@@ -244,6 +282,12 @@ def main(argv: list[str] | None = None) -> int:
     for path in notebooks():
         counted = reading(path)
         print(f"{path.stem:<34} {counted.minutes:>7} {counted.exact_minutes:>6.1f}  {counted.counts()}")
+        appendix = appendix_reading(path)
+        if appendix is not None:
+            print(
+                f"{'  its optional appendix':<34} {appendix.minutes:>7} {appendix.exact_minutes:>6.1f}  "
+                f"{appendix.counts()}"
+            )
     print("\nThe guide's table as the notebooks are saved now:")
     for line in refreshed_guide(guide).splitlines():
         if TABLE_ROW.match(line):
