@@ -21,23 +21,35 @@ def jupyter_anchor(heading: str) -> str:
 
 
 SHOW, HIDE = "Show the solution", "Hide the solution"
+# An image from the web, such as a "Run in Colab" badge: the book shows its text, loads nothing from outside.
+REMOTE_IMAGE = re.compile(r"!\[([^\]]*)\]\(https?://[^)\s]+(?:\s+\"[^\"]*\")?\)")
 
 
-def hide_solutions(app, docname: str, source: list[str]) -> None:
-    """Every cell tagged 'solution' opens on a click: code cells by MyST-NB's 'hide-cell', text here."""
+def without_remote_images(markdown: str) -> str:
+    return REMOTE_IMAGE.sub(lambda match: match.group(1), markdown)
+
+
+def prepare_page(app, docname: str, source: list[str]) -> None:
+    """Every cell tagged 'solution' opens on a click: code cells by MyST-NB's 'hide-cell', text here.
+
+    Also: the guide's link to the README, and images from the web, as the book needs them.
+    """
     if docname == "notebooks/README":
         # The guide sends readers to the repository's README for the notebooks' one-line summaries:
         # in the book, the contents page shows that table.
         source[0] = source[0].replace("](../README.md)", "](../index.md)")
     if not str(app.env.doc2path(docname)).endswith(".ipynb"):
+        source[0] = without_remote_images(source[0])
         return
     notebook = json.loads(source[0])
     for cell in notebook["cells"]:
         metadata = cell.setdefault("metadata", {})
         tags = metadata.get("tags", [])
+        text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] == "markdown":
+            cell["source"] = text = without_remote_images(text)
         if "solution" not in tags:
             continue
-        text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         if cell["cell_type"] == "markdown":
             fence = "`" * max([3, *map(len, re.findall(r"`+", text))]) + "`"
             cell["source"] = f"{fence}{{solution-text}}\n{text}\n{fence}\n"
@@ -67,6 +79,6 @@ def copy_mathjax(app, exception) -> None:
 
 def setup(app):
     app.add_directive("solution-text", SolutionText)
-    app.connect("source-read", hide_solutions)
+    app.connect("source-read", prepare_page)
     app.connect("build-finished", copy_mathjax)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
