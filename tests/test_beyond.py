@@ -20,10 +20,14 @@ STUDY = REPO / "scripts" / "beyond_study.py"
 
 
 @pytest.fixture(scope="module")
-def sample_root():
-    from deconv.dataset import open_dataset
+def sample_root(tmp_path_factory):
+    """The synthetic sample at its full size (400 training images), made here: in a fresh checkout
+    without the notebooks in the run, nothing else has made one."""
+    from deconv.data.sample import generate_sample
 
-    return open_dataset(show=False).root
+    root = tmp_path_factory.mktemp("sample")
+    generate_sample(root, seed=0, progress=False)
+    return root
 
 
 # ---------------------------------------------------------------- recipes and networks
