@@ -11,10 +11,12 @@ from importlib import metadata
 from .paths import REPO_ROOT
 
 # What the notebooks cannot run without: Keras 3 APIs (RandomShear arrived in
-# Keras 3.8) and the legacy ImageDataGenerator, whose transforms need SciPy.
+# Keras 3.8; before 3.15 Keras builds a layer whose output would be empty
+# instead of refusing it, as notebook 02's shape explorer shows it doing) and
+# the legacy ImageDataGenerator, whose transforms need SciPy.
 MINIMUM_VERSIONS = {
     "tensorflow": "2.16",
-    "keras": "3.8",
+    "keras": "3.15",
     "numpy": "1.26",
     "scipy": "1.10",
     "matplotlib": "3.7",
