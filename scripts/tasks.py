@@ -4,7 +4,8 @@
 Each task first makes sure .venv exists and holds exactly what
 requirements.lock pins, every package by version and hash (installing only
 when requirements.lock or pyproject.toml changed since the last install),
-then runs inside it.
+then runs inside it. Run with another Python (python3.12 scripts/tasks.py
+test), a task uses .venv-3.12 instead; DECONV_VENV=path chooses the folder.
 
   tutorial  prepare data (real photos if already downloaded, otherwise the
             synthetic sample) and execute the notebooks in order into
@@ -23,11 +24,15 @@ then runs inside it.
   classify  classify your own photos as cat or dog with the model notebook
             04 trained (e.g. classify photo.jpg photos/ --heatmap out/;
             classify --help for its options)
+  colab     write the Colab link and the Colab/Kaggle setup cell into every
+            notebook, from the repository and ref in pyproject.toml (e.g.
+            colab -- notebooks/06_convolutions_on_dna.ipynb for one)
   clean     remove results/, data/test/ and caches (--all: also .venv and the
             prepared dataset; downloaded archives in data/downloads/ are kept)
 
 Arguments after -- go on to the program the task runs: pytest for test,
-scripts/download_data.py for data, sample and tutorial, JupyterLab for lab.
+scripts/download_data.py for data, sample and tutorial, JupyterLab for lab,
+the notebooks to stamp for colab.
 classify needs no --: everything after its name goes on to
 scripts/classify.py.
 
@@ -46,7 +51,24 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-VENV = REPO / ".venv"
+MIN_PYTHON = (3, 11)
+# The Pythons the tests pass on; the first is the default, whose environment is .venv.
+TESTED_PYTHON = ((3, 11), (3, 12), (3, 13))
+VENV_ENV = "DECONV_VENV"
+
+
+def venv_dir() -> Path:
+    """Where this Python's environment lives: $DECONV_VENV if set; otherwise .venv for the default
+    Python and .venv-3.X for any other, so that one Python's environment never replaces another's."""
+    chosen = os.environ.get(VENV_ENV)
+    if chosen:
+        return REPO / Path(chosen).expanduser()  # an absolute path stays as it is
+    if sys.version_info[:2] == TESTED_PYTHON[0]:
+        return REPO / ".venv"
+    return REPO / ".venv-{}.{}".format(*sys.version_info[:2])
+
+
+VENV = venv_dir()
 STAMP = VENV / ".deconv-installed"
 LOCK = "requirements.lock"
 # What the install is made from: a change to either means installing again.
@@ -54,12 +76,14 @@ INSTALL_INPUTS = (LOCK, "pyproject.toml")
 NOTEBOOKS = REPO / "notebooks"
 TEST_DATA_DIR = REPO / "data" / "test"
 QUICK = ("-m", "not slow")  # the marker is declared in pyproject.toml
-TASKS = ("tutorial", "test", "setup", "data", "sample", "lab", "book", "classify", "clean")
+TASKS = ("tutorial", "test", "setup", "data", "sample", "lab", "book", "classify", "colab", "clean")
 # Tasks whose program takes arguments of its own (photos, options): all that follows the name goes on.
 PASS_ON_TASKS = ("classify",)
 EXIT_SETUP = 3
-MIN_PYTHON = (3, 11)
-TESTED_PYTHON = (3, 11)
+
+
+def venv_shown() -> str:
+    return str(VENV.relative_to(REPO)) if VENV.is_relative_to(REPO) else str(VENV)
 
 
 def say(message: str) -> None:
@@ -108,26 +132,28 @@ def setup() -> int:
             file=sys.stderr,
         )
         return EXIT_SETUP
-    if sys.version_info[:2] != TESTED_PYTHON:
+    if sys.version_info[:2] not in TESTED_PYTHON:
+        tested = ", ".join(".".join(map(str, version)) for version in TESTED_PYTHON)
         say(
             f"Note: this is Python {sys.version.split()[0]}; the pinned requirements are tested on "
-            f"{'.'.join(map(str, TESTED_PYTHON))}. If an install fails, use python3.11."
+            f"{tested}. If an install fails, use python3.11."
         )
     if not venv_python().exists():
-        say(f"Creating a virtual environment in {VENV.relative_to(REPO)}/")
+        say(f"Creating a virtual environment in {venv_shown()}/")
         if run([sys.executable, "-m", "venv", VENV]) != 0:
             print(
-                "Could not create .venv: is the venv module installed (Debian: apt install python3-venv)?",
+                f"Could not create {venv_shown()}: is the venv module installed "
+                "(Debian: apt install python3-venv)?",
                 file=sys.stderr,
             )
             return EXIT_SETUP
     wanted = install_digest()
     if STAMP.exists() and STAMP.read_text().strip() == wanted:
-        say(f"Environment already up to date (.venv matches {LOCK})")
+        say(f"Environment already up to date ({venv_shown()} matches {LOCK})")
         return 0
     say(
-        f"Installing the locked requirements ({LOCK}) into .venv (2.6 GB installed, TensorFlow most "
-        "of it): a minute or more the first time, depending on the connection"
+        f"Installing the locked requirements ({LOCK}) into {venv_shown()} (2.6 GB installed, "
+        "TensorFlow most of it): a minute or more the first time, depending on the connection"
     )
     for step in install_commands(venv_python()):
         if run(step) != 0:
@@ -184,7 +210,7 @@ def book(extra: list[str]) -> int:
 
 def clean(everything: bool) -> int:
     targets = [REPO / "results", TEST_DATA_DIR, REPO / ".pytest_cache", REPO / ".ruff_cache"]
-    targets += [p for p in REPO.rglob("__pycache__") if ".venv" not in p.parts]
+    targets += [p for p in REPO.rglob("__pycache__") if not any(part.startswith(".venv") for part in p.parts)]
     targets += list(NOTEBOOKS.rglob(".ipynb_checkpoints"))
     if everything:
         targets += [VENV, REPO / "data" / "cats_and_dogs"]
@@ -258,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
         return book(extra)
     if args.task == "classify":
         return classify(extra)
+    if args.task == "colab":
+        return run([venv_python(), "-m", "deconv.hosted", *extra])
     return lab(extra)
 
 

@@ -151,6 +151,23 @@ def test_classify_passes_everything_after_its_name_to_the_script(tasks, args):
     assert tasks.commands[-1][1:] == ["scripts/classify.py", "--help"]
 
 
+def test_colab_stamps_the_notebooks_in_the_environment(tasks):
+    assert tasks.main(["colab", "--", "notebooks/06_convolutions_on_dna.ipynb"]) == 0
+    python = str(tasks.venv_python())
+    assert tasks.commands[-1] == [python, "-m", "deconv.hosted", "notebooks/06_convolutions_on_dna.ipynb"]
+
+
+def test_each_python_gets_its_own_environment_unless_told(monkeypatch):
+    tasks = load_script(REPO / "scripts" / "tasks.py")
+    monkeypatch.delenv(tasks.VENV_ENV, raising=False)
+    default = (
+        ".venv" if sys.version_info[:2] == tasks.TESTED_PYTHON[0] else ".venv-{}.{}".format(*sys.version_info)
+    )
+    assert tasks.venv_dir() == REPO / default
+    monkeypatch.setenv(tasks.VENV_ENV, "elsewhere")
+    assert tasks.venv_dir() == REPO / "elsewhere"
+
+
 @pytest.mark.parametrize("args", [["setup", "--quick"], ["test", "--all"]])
 def test_an_option_for_another_task_exits_2(args, capsys):
     tasks = load_script(REPO / "scripts" / "tasks.py")
