@@ -11,8 +11,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 project = "Deconvoluting convolutions"
-author = "the deconvoluting-convolutions authors"
-copyright = "MIT licence"
+author = "The deconvoluting-convolutions authors"
+copyright = "2026 The deconvoluting-convolutions authors (MIT License)"
 
 extensions = ["myst_nb", "notebook_pages"]
 root_doc = "index"
