@@ -5,7 +5,7 @@ import sys
 
 from deconv.paths import REPO_ROOT as REPO
 
-CHECKED = ["scripts", "src", "tests", "notebooks", "conftest.py"]
+CHECKED = ["scripts", "src", "tests", "notebooks", "book", "conftest.py"]
 
 
 def ruff(*args: str) -> subprocess.CompletedProcess:
