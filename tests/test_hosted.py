@@ -71,6 +71,12 @@ def test_link_and_setup_cell_name_the_repository_and_ref_of_pyproject():
     assert "download_data" not in hosted.setup_source(REPOSITORY, REF, photos=False)
 
 
+def test_setup_cell_installs_the_declared_libraries_and_leaves_the_hosts_jupyter_alone():
+    libraries = hosted.declared_libraries()
+    assert "keras>=3.15,<4" in libraries and any(line.startswith("tensorflow>=") for line in libraries)
+    assert not any(line.startswith(hosted.HOST_PROVIDES) for line in libraries)
+
+
 def test_readme_links_every_notebook_it_lists_to_colab():
     readme = (REPO_ROOT / "README.md").read_text()
     listed = [path for path in NOTEBOOKS if f"]({hosted.relative(path)})" in readme]
@@ -105,8 +111,10 @@ def test_setup_cell_on_colab_and_kaggle_clones_installs_and_downloads(host, monk
     exec(hosted.setup_source(REPOSITORY, REF, photos=True), {})
 
     checkout = Path("/content" if host == "colab" else "/kaggle/working") / REPOSITORY.rsplit("/", 1)[-1]
-    clone, install, download = commands
+    clone, libraries, project, download = commands
+    pip = [sys.executable, "-m", "pip", "install", "--quiet"]
     assert clone[:2] == ["git", "clone"] and clone[-3:] == [REF, REPOSITORY, str(checkout)]
-    assert install == [sys.executable, "-m", "pip", "install", "--quiet", "-e", str(checkout)]
+    assert libraries == [*pip, *hosted.declared_libraries()]
+    assert project == [*pip, "--no-deps", "-e", str(checkout)]
     assert download == [sys.executable, "scripts/download_data.py"]
     assert sys.path[0] == str(checkout / "src") and directories == [checkout / "notebooks"]

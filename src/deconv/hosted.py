@@ -16,6 +16,7 @@ tests/test_hosted.py fails when a notebook's link or setup cell differs from a f
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tomllib
 from pathlib import Path
@@ -28,6 +29,8 @@ SETUP_CELL_ID = "hosted-setup"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 # A rendered book has no use for the setup cell (Jupyter Book and MyST-NB drop cells with this tag).
 SETUP_CELL_TAGS = ["remove-cell"]
+# Declared dependencies that Colab and Kaggle provide themselves: upgrading them there can break the host.
+HOST_PROVIDES = ("ipywidgets", "jupyterlab", "ipykernel", "nbformat", "nbclient")
 
 SETUP_TEMPLATE = """\
 # On Google Colab or Kaggle this cell fetches and installs the tutorial{photos_note}.
@@ -45,8 +48,13 @@ if "google.colab" in sys.modules or "KAGGLE_KERNEL_RUN_TYPE" in os.environ:
     if not checkout.exists():
         clone = ["git", "clone", "--quiet", "--depth", "1", "--branch", REF, REPOSITORY, checkout]
         subprocess.run(clone, check=True)
-    # The ranges pyproject.toml declares, not the lock: the hosted Python brings its own TensorFlow.
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", checkout], check=True)
+    # What the notebooks import, in the ranges pyproject.toml declares (not the lock: the host has its
+    # own Python and TensorFlow); the host's own Jupyter and ipywidgets stay as they are.
+    libraries = [
+{libraries}    ]
+    pip = [sys.executable, "-m", "pip", "install", "--quiet"]
+    subprocess.run([*pip, *libraries], check=True)
+    subprocess.run([*pip, "--no-deps", "-e", checkout], check=True)
     sys.path.insert(0, str(checkout / "src"))  # this kernel started before the install
 {photos}    os.chdir(checkout / "notebooks")
 """
@@ -60,6 +68,12 @@ def project_settings(pyproject: Path = REPO_ROOT / "pyproject.toml") -> tuple[st
     settings = tomllib.loads(pyproject.read_text())
     repository = settings["project"]["urls"]["Repository"].removesuffix("/").removesuffix(".git")
     return repository, settings["tool"]["deconv"]["hosted-ref"]
+
+
+def declared_libraries(pyproject: Path = REPO_ROOT / "pyproject.toml") -> list[str]:
+    """The dependencies pyproject.toml declares, with their ranges, less what the hosts provide."""
+    declared = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
+    return [line for line in declared if re.split(r"[\s<>=!~;\[]", line, maxsplit=1)[0] not in HOST_PROVIDES]
 
 
 def colab_url(notebook: str, repository: str, ref: str) -> str:
@@ -81,9 +95,11 @@ def link_source(notebook: str, repository: str, ref: str, photos: bool) -> str:
     )
 
 
-def setup_source(repository: str, ref: str, photos: bool) -> str:
+def setup_source(repository: str, ref: str, photos: bool, libraries: list[str] | None = None) -> str:
     """The first code cell: set up on Colab and Kaggle, nothing elsewhere."""
+    libraries = declared_libraries() if libraries is None else libraries
     return SETUP_TEMPLATE.format(
+        libraries="".join(f'        "{line}",\n' for line in libraries),
         repository=repository,
         ref=ref,
         name=repository.rsplit("/", 1)[-1],
