@@ -22,7 +22,9 @@ Rescaling layer reads 0-255 pixels; any other gets them scaled to [0, 1].
 
 --heatmap DIR writes, for each photo, DIR/<name>_heatmap.png: the photo,
 upright, its longest side at most 512 pixels, in grey with the HiResCAM heat
-map over it, bright where the evidence for the verdict lies.
+map over it, bright where the evidence for the verdict lies. The map is read
+from the layer inspect_model.py chooses (tasks.py inspect) and placed on its
+receptive fields' centres.
 
 A photo that cannot be read (missing, not an image, truncated, too many
 pixels) is named on stderr with the reason and skipped; the others are

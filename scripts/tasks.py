@@ -24,6 +24,9 @@ test), a task uses .venv-3.12 instead; DECONV_VENV=path chooses the folder.
   classify  classify your own photos as cat or dog with the model notebook
             04 trained (e.g. classify photo.jpg photos/ --heatmap out/;
             classify --help for its options)
+  inspect   any Keras image classifier: its layers with output shapes,
+            parameters and receptive fields, and heat maps of photos (e.g.
+            inspect model.keras photo.jpg --out heatmaps/; inspect --help)
   colab     write the Colab link and the Colab/Kaggle setup cell into every
             notebook, from the repository and ref in pyproject.toml (e.g.
             colab -- notebooks/06_convolutions_on_dna.ipynb for one)
@@ -33,8 +36,8 @@ test), a task uses .venv-3.12 instead; DECONV_VENV=path chooses the folder.
 Arguments after -- go on to the program the task runs: pytest for test,
 scripts/download_data.py for data, sample and tutorial, JupyterLab for lab,
 the notebooks to stamp for colab.
-classify needs no --: everything after its name goes on to
-scripts/classify.py.
+classify and inspect need no --: everything after their name goes on to
+scripts/classify.py and scripts/inspect_model.py.
 
 Exit status: that of the task (0 on success); 2 for bad arguments; 3 when
 the environment cannot be set up.
@@ -76,9 +79,21 @@ INSTALL_INPUTS = (LOCK, "pyproject.toml")
 NOTEBOOKS = REPO / "notebooks"
 TEST_DATA_DIR = REPO / "data" / "test"
 QUICK = ("-m", "not slow")  # the marker is declared in pyproject.toml
-TASKS = ("tutorial", "test", "setup", "data", "sample", "lab", "book", "classify", "colab", "clean")
+TASKS = (
+    "tutorial",
+    "test",
+    "setup",
+    "data",
+    "sample",
+    "lab",
+    "book",
+    "classify",
+    "inspect",
+    "colab",
+    "clean",
+)
 # Tasks whose program takes arguments of its own (photos, options): all that follows the name goes on.
-PASS_ON_TASKS = ("classify",)
+PASS_ON_TASKS = ("classify", "inspect")
 EXIT_SETUP = 3
 
 
@@ -199,6 +214,10 @@ def classify(extra: list[str]) -> int:
     return run([venv_python(), "scripts/classify.py", *extra])
 
 
+def inspect(extra: list[str]) -> int:
+    return run([venv_python(), "scripts/inspect_model.py", *extra])
+
+
 def lab(extra: list[str]) -> int:
     return run([venv_python(), "-m", "jupyter", "lab", f"--notebook-dir={NOTEBOOKS}", *extra])
 
@@ -284,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
         return book(extra)
     if args.task == "classify":
         return classify(extra)
+    if args.task == "inspect":
+        return inspect(extra)
     if args.task == "colab":
         return run([venv_python(), "-m", "deconv.hosted", *extra])
     return lab(extra)

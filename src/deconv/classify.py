@@ -231,34 +231,33 @@ def classify(model, paths, on_error=None, batch_size: int = 32):
 def cam_layers(model):
     """(model, feature-map layer, logit layer) for interpret.grad_cam, found in any model of either kind.
 
-    The feature map is the last top-level layer with a 4-D output, leaving
-    out pooling, which only coarsens it: relu3 in notebook 04's CNN, the
-    last activation before global pooling in a model like 08's. A final
-    Dense with a built-in sigmoid is copied without it, so the map follows
-    the logit, whose gradient does not vanish where the sigmoid saturates.
+    The feature map is the one ``inspect`` reads too (``inspect.heat_map_layer``):
+    the last layer, from the first convolution on, whose map is at least 7x7,
+    pooling left out: relu3 in notebook 04's CNN, the residual block's sum in
+    notebook 08's. A final Dense with a built-in sigmoid is copied without it,
+    so the map follows the logit, whose gradient does not vanish where the
+    sigmoid saturates.
     """
     import keras
     from keras import layers
 
-    skipped = (layers.InputLayer, layers.MaxPooling2D, layers.AveragePooling2D)
-    maps = [
-        layer for layer in model.layers if len(layer.output.shape) == 4 and not isinstance(layer, skipped)
-    ]
-    if not maps:
-        raise ValueError(
-            f"{model.name} has no layer with a 4-D output, a feature map to draw a heat map from"
-        )
+    from .inspect import InspectError, heat_map_layer
+
+    try:
+        feature_layer = heat_map_layer(model).name
+    except InspectError as error:
+        raise ValueError(f"no feature map to draw a heat map from: {error}") from None
     last = model.layers[-1]
     if isinstance(last, layers.Activation):  # 04's CNN: Dense, then the sigmoid as a layer of its own
-        return model, maps[-1].name, model.layers[-2].name
+        return model, feature_layer, model.layers[-2].name
     if getattr(getattr(last, "activation", None), "__name__", None) != "sigmoid":
-        return model, maps[-1].name, last.name
+        return model, feature_layer, last.name
     logit = type(last).from_config(
         {**last.get_config(), "activation": "linear", "name": f"{last.name}_logit"}
     )
     outputs = logit(last.input)
     logit.set_weights(last.get_weights())
-    return keras.Model(model.inputs, outputs), maps[-1].name, logit.name
+    return keras.Model(model.inputs, outputs), feature_layer, logit.name
 
 
 def display_size(width: int, height: int, side: int = DISPLAY_SIDE) -> tuple[int, int]:
@@ -288,18 +287,21 @@ def overlay(photo, heat, side: int = DISPLAY_SIDE):
 
 
 def heatmap_image(model, path: Path | str, class_index: int | None = None, side: int = DISPLAY_SIDE):
-    """The photo with the HiResCAM map of the evidence for ``class_index`` (default: the verdict) over it.
+    """The photo with the heat map of the evidence for ``class_index`` (default: the verdict) over it.
 
-    Returns uint8 RGB pixels at display size (see ``overlay``); raises PhotoError as load_photo does.
+    The map is the method notebook 09 favours (HiResCAM), read from the layer
+    ``cam_layers`` and ``inspect`` choose and placed on its receptive fields'
+    centres. Returns uint8 RGB pixels at display size (see ``overlay``);
+    raises PhotoError as load_photo does.
     """
-    from .interpret import grad_cam
+    from .heatmaps import FAVOURED_METHOD, heat_maps
 
     photo = load_photo(path)
     inputs = model_input(model, photo)[None]
     if class_index is None:
         class_index = int(model.predict(inputs, verbose=0)[0, 0] > THRESHOLD)
-    cam_model, feature_layer, logit_layer = cam_layers(model)
-    heat = grad_cam(cam_model, inputs, class_index, "hirescam", feature_layer, logit_layer)[0]
+    _, feature_layer, _ = cam_layers(model)
+    heat = heat_maps(model, inputs, class_index, FAVOURED_METHOD, feature_layer)[0]
     return overlay(photo, heat, side)
 
 
