@@ -14,8 +14,6 @@ from deconv import course
 
 GUIDE = course.GUIDE.read_text()
 NOTEBOOKS = course.notebooks()
-# Notebooks whose opening does not yet state its times: their owners add the statement.
-WITHOUT_STATEMENT = {"06", "07", "08"}
 
 
 def notebook_file(tmp_path, cells):
@@ -88,23 +86,11 @@ def test_the_guide_quotes_the_counted_reading_time(path):
 
 
 def opening_times(path):
-    first = next(cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "markdown")
+    first = course.opening_cell(nbformat.read(path, as_version=4).cells)
     return course.OPENING.findall(first.source)
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(
-            path,
-            marks=pytest.mark.xfail(strict=True, reason="the opening does not state its times yet"),
-        )
-        if path.name[:2] in WITHOUT_STATEMENT
-        else path
-        for path in NOTEBOOKS
-    ],
-    ids=lambda p: p.name,
-)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_the_opening_states_reading_and_run_time_as_the_guide(path):
     found = opening_times(path)
     assert len(found) == 1, "one statement of the times in the first markdown cell"

@@ -8,6 +8,8 @@ The rule, stated once here and in notebooks/README.md:
 - output: the lines of text the saved outputs print, at 40 lines a minute;
 - figures: half a minute for each image in the saved outputs.
 
+The Colab link and setup cell (deconv.hosted) are not counted: they are for running elsewhere.
+
 Solutions do not count: everything from a "#### Solution" heading to the next heading of level 3 or
 higher (### , ## , #) belongs to working through the exercises, which comes on top. The total is
 rounded up to a multiple of five minutes. An optional appendix (a level-2 heading that starts with
@@ -29,6 +31,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
+from .hosted import LINK_CELL_ID, SETUP_CELL_ID
 from .paths import REPO_ROOT
 
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
@@ -47,6 +50,8 @@ TABLE_ROW = re.compile(r"^\| (\d+) \| (\d\d) [^|]*\| (\d+) min \| ([^|]+?) \| ([
 READING_LINE = re.compile(r"\*\*Reading:\*\* about (\d+) minutes \(([^)]*)\)\.")
 APPENDIX_LINE = re.compile(r"\*\*Optional appendix:\*\* about (\d+) more minutes \(([^)]*)\)\.")
 APPENDIX_HEADING = re.compile(r"^##\s+Appendix")
+# The Colab link and setup cell (deconv.hosted) are for running elsewhere, not part of the lesson.
+HOSTED_CELLS = (LINK_CELL_ID, SETUP_CELL_ID)
 OPENING = re.compile(
     r"\*\*Time:\*\*\s+about\s+(\d+)\s+minutes\s+to\s+read;\s+a\s+run\s+takes\s+(.+?)\s+on\s+the\s+sample\s+"
     r"and\s+(.+?)\s+on\s+the\s+photos,\s+on\s+two\s+CPU\s+cores\.",
@@ -148,7 +153,7 @@ def reading(path: Path, part: str = "main") -> Reading:
     wanted = range(start) if part == "main" else range(start, len(cells))
     words = code_lines = output_lines = figures = 0
     for index, cell in enumerate(cells):
-        if index in solutions or index not in wanted:
+        if index in solutions or index not in wanted or cell.get("id") in HOSTED_CELLS:
             continue
         if cell["cell_type"] == "markdown":
             words += prose_words(cell_source(cell))
@@ -234,6 +239,13 @@ def refreshed_guide(guide: str) -> str:
     return head + "".join(session(section) for section in sessions)
 
 
+def opening_cell(cells: list) -> dict:
+    """The notebook's opening: its first markdown cell, after the Colab link."""
+    return next(
+        cell for cell in cells if cell["cell_type"] == "markdown" and cell.get("id") not in HOSTED_CELLS
+    )
+
+
 def opening_statement(path: Path, guide: str) -> str:
     minutes = reading(path).minutes
     _, sample, photos = table_rows(guide)[path.name[:2]]
@@ -248,7 +260,7 @@ def refresh_openings(guide: str) -> list[Path]:
     changed = []
     for path in notebooks():
         notebook = json.loads(path.read_text())
-        first = next(cell for cell in notebook["cells"] if cell["cell_type"] == "markdown")
+        first = opening_cell(notebook["cells"])
         source = cell_source(first)
         match = OPENING.search(source)
         if not match:
