@@ -15,7 +15,8 @@ every map is smaller, the last of the largest. --layer NAME chooses
 another. classify --heatmap reads the same layer.
 
 For each PHOTO (a file, or a folder of .jpg, .jpeg, .png and .bmp files)
-it prints the class the model gives it and, with --out DIR, writes
+it prints the class the model gives it, with p(class 1) for a model with
+one sigmoid output or the class's score for several, and, with --out DIR, writes
 DIR/<name>_heatmap.png: the photo in grey with the heat map of the
 evidence for that class over it. The map is HiResCAM, the method notebook
 09 (Can we trust the heat map?) measures and favours, placed on the
@@ -131,7 +132,8 @@ def _inspect(args) -> int:
                 cli.fail(PROG, EXIT_PHOTOS, f"{photo}: {error}")
                 continue
             path, class_index, score, written = found.written[0]
-            line = f"class {class_index}  score {score:.3f}  {path}"
+            score_name = "p(class 1)" if model.output_shape[-1] == 1 else "score"
+            line = f"class {class_index}  {score_name} {score:.3f}  {path}"
             print(line + (f"  -> {written}" if written else ""), flush=True)
     if problems:
         return cli.fail(PROG, EXIT_PHOTOS, f"{problems} of the photos could not be inspected; see above.")
