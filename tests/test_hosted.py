@@ -16,15 +16,6 @@ from deconv import hosted
 from deconv.paths import REPO_ROOT
 
 NOTEBOOKS = hosted.notebook_paths()
-# Notebooks not stamped yet; `python3 scripts/tasks.py colab` stamps them (then empty this set).
-NOT_YET_STAMPED = {
-    "01_explore_the_data.ipynb",
-    "02_build_the_cnn.ipynb",
-    "03_the_image_transformer.ipynb",
-    "04_train_and_evaluate.ipynb",
-    "05_look_inside_the_cnn.ipynb",
-    "09_can_we_trust_the_heat_map.ipynb",
-}
 REPOSITORY, REF = hosted.project_settings()
 
 
@@ -32,9 +23,6 @@ REPOSITORY, REF = hosted.project_settings()
 def test_each_notebook_holds_a_fresh_stamp(path):
     notebook = nbformat.read(path, as_version=4)
     found = hosted.hosted_cells(notebook)
-    if path.name in NOT_YET_STAMPED:
-        assert not found, f"{path.name} is stamped now: remove it from NOT_YET_STAMPED"
-        return
     fresh = hosted.stamped(copy.deepcopy(notebook), hosted.relative(path), REPOSITORY, REF)
     assert found == hosted.hosted_cells(fresh), (
         f"{path.name}: its Colab link or setup cell differs from a fresh stamp; "
