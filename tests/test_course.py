@@ -278,14 +278,24 @@ def test_notebook_02_reads_as_a_core_lesson_and_an_optional_appendix():
 # ---- solutions stay folded until asked for ----
 
 
+# The heading cell of a solution stays visible: room for how to open it, not for the answer.
+MAX_HEADING_WORDS = 20
+
+
 def solution_hiding_problems(cells) -> list[str]:
-    """Cells after a '#### Solution' heading, up to the next heading of level 3 or higher, not folded."""
+    """Cells after a '#### Solution' heading, up to the next heading of level 3 or higher, not folded,
+    and heading cells that give the answer away."""
     problems, inside = [], False
     for index, cell in enumerate(cells):
         heading = HEADING.match(cell.source.lstrip().splitlines()[0]) if cell.source.strip() else None
         if cell.cell_type == "markdown" and heading:
             if cell.source.lstrip().startswith("#### Solution"):
                 inside = True
+                words = len(cell.source.split()) - len(cell.source.lstrip().splitlines()[0].split())
+                if words > MAX_HEADING_WORDS:
+                    problems.append(
+                        f"cell {index}: the solution's heading cell shows {words} words of answer"
+                    )
                 continue
             if len(heading.group(1)) <= 3:
                 inside = False
@@ -324,6 +334,8 @@ def test_solution_hiding_check_can_fail():
     assert solution_hiding_problems(
         [heading, nbformat.v4.new_markdown_cell("#### Note"), nbformat.v4.new_code_cell("1")]
     )
+    answer_in_heading = nbformat.v4.new_markdown_cell("#### Solution\n\n" + "The count doubles, because " * 6)
+    assert solution_hiding_problems([answer_in_heading, folded_code("1")])
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -112,6 +112,24 @@ def test_committed_notebook_stays_light(path):
     assert size <= MAX_NOTEBOOK_BYTES, f"{size:,} bytes: show photos smaller or fewer of them"
 
 
+def control_characters(source: str) -> list[str]:
+    """Characters below space other than newline: a '\\t' or '\\a' of LaTeX read as a JSON escape."""
+    return sorted({repr(char) for char in source if ord(char) < 32 and char != "\n"})
+
+
+def test_control_character_check_can_fail():
+    assert control_characters("$\\text{sigmoid}(z) \\approx 1$") == []
+    assert control_characters("$\text{sigmoid}(z) \approx 1$") == ["'\\t'", "'\\x07'"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_cell_sources_hold_no_control_characters(path):
+    found = {
+        index: control_characters(cell.source) for index, cell in enumerate(read(path, hosted=True).cells)
+    }
+    assert not {index: chars for index, chars in found.items() if chars}, "write LaTeX's backslashes as \\\\"
+
+
 @pytest.mark.parametrize("contents", ["README.md", "notebooks/README.md"])
 def test_contents_list_every_notebook_in_order(contents):
     text = (NOTEBOOKS_DIR.parent / contents).read_text()
