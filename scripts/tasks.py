@@ -27,6 +27,13 @@ test), a task uses .venv-3.12 instead; DECONV_VENV=path chooses the folder.
   inspect   any Keras image classifier: its layers with output shapes,
             parameters and receptive fields, and heat maps of photos (e.g.
             inspect model.keras photo.jpg --out heatmaps/; inspect --help)
+  study     train notebook 08's recipes with more seeds (3 per recipe),
+            for the verdicts of its table: about two and a half hours on
+            photos on two CPU cores; stopped, it continues where it stopped
+            (-- --help for scripts/beyond_study.py's options)
+  export    write the package modules exported from the notebooks' cells
+            tagged "export" (notebook 08 is the source of deconv.beyond);
+            edit such a cell, then export
   colab     write the Colab link and the Colab/Kaggle setup cell into every
             notebook, from the repository and ref in pyproject.toml (e.g.
             colab -- notebooks/06_convolutions_on_dna.ipynb for one)
@@ -89,6 +96,8 @@ TASKS = (
     "book",
     "classify",
     "inspect",
+    "study",
+    "export",
     "colab",
     "clean",
 )
@@ -305,6 +314,10 @@ def main(argv: list[str] | None = None) -> int:
         return classify(extra)
     if args.task == "inspect":
         return inspect(extra)
+    if args.task == "study":
+        return run([venv_python(), "scripts/beyond_study.py", *extra])
+    if args.task == "export":
+        return run([venv_python(), "-m", "deconv.export", *extra])
     if args.task == "colab":
         return run([venv_python(), "-m", "deconv.hosted", *extra])
     return lab(extra)
