@@ -19,7 +19,8 @@ the one-change steps between blog and richer (adamw, smoothing). On two CPU
 cores each training takes 6 to 12 minutes on the 2,000 photos, the whole
 plan about two and a half hours; --recipes chooses fewer.
 The data is the dataset the notebooks use (data/cats_and_dogs, or
-$DECONV_DATA_DIR); 30 epochs on photos, 3 on the synthetic sample.
+$DECONV_DATA_DIR); 30 epochs on photos, 3 on the synthetic sample, unless
+--epochs or $DECONV_EPOCHS says otherwise.
 
 Exit status: 0 every training done; 1 a training failed; 2 bad arguments or
 no usable dataset; 130 interrupted (finished trainings are kept).
@@ -68,6 +69,7 @@ def main(argv=None) -> int:
         from deconv.dataset import open_dataset
         from deconv.layout import DatasetLayoutError
         from deconv.paths import display_path, results_dir
+        from deconv.training import epochs_for
     except ImportError as error:
         return cli.outside_environment(PROG, error)
     unknown = sorted(set(arguments.recipes or []) - set(beyond.RECIPES))
@@ -88,7 +90,7 @@ def main(argv=None) -> int:
         if arguments.recipes
         else DEFAULT_PLAN
     )
-    epochs = arguments.epochs or scoreboard.epochs_for_data(dataset.kind)
+    epochs = arguments.epochs or epochs_for(dataset.kind, scoreboard.PHOTO_EPOCHS, scoreboard.SAMPLE_EPOCHS)
     folder = results_dir() / scoreboard.RUNS_DIRNAME
     photos = scoreboard.dataset_fingerprint(dataset.root)
     if not arguments.recipes and not bfloat16_support()[0]:

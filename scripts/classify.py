@@ -33,7 +33,7 @@ still classified.
 Exit status: 0 every photo classified (and its heat map written); 1 some
 photos could not be classified or their heat map written (each named on
 stderr); 2 bad arguments (a --heatmap folder that is a file or cannot be
-created too), or a Python without the project's libraries; 3 the model is
+created too), or a Python without the project's libraries; 6 the model is
 missing, cannot be loaded or is not a cats-vs-dogs model; 130 interrupted.
 """
 
@@ -46,7 +46,6 @@ PROG = "classify.py"
 # deconv.cli, which says what to do when the environment is missing, needs only the standard library:
 # found in src/ even when this Python is not the project's.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-EXIT_PHOTOS, EXIT_MODEL = 1, 3  # usage (2) and interrupted (130): deconv.cli
 
 
 def build_parser():
@@ -94,7 +93,7 @@ def _classify(args) -> int:
     try:
         model = load_model(args.model)
     except ModelError as error:
-        return cli.fail(PROG, EXIT_MODEL, str(error))
+        return cli.fail(PROG, cli.EXIT_MODEL, str(error))
     print(f"Model: {_describe(model, model_path(args.model))}", flush=True)
     if args.heatmap is not None:
         try:
@@ -107,12 +106,12 @@ def _classify(args) -> int:
 
     def report(error: Exception) -> None:
         problems.append(error)
-        cli.fail(PROG, EXIT_PHOTOS, str(error))
+        cli.fail(PROG, cli.EXIT_FAILED, str(error))
 
     _classify_photos(model, _photo_paths(args.photos, report), args.heatmap, report)
     if problems:
         return cli.fail(
-            PROG, EXIT_PHOTOS, f"{len(problems)} of the photos could not be classified; see above."
+            PROG, cli.EXIT_FAILED, f"{len(problems)} of the photos could not be classified; see above."
         )
     return 0
 

@@ -52,12 +52,6 @@ PROG = "download_data.py"
 # deconv.cli, which says what to do when the environment is missing, needs only the standard library:
 # found in src/ even when this Python is not the project's.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-EXIT_DOWNLOAD, EXIT_VERIFY, EXIT_ARCHIVE, EXIT_DATA = (
-    1,
-    3,
-    4,
-    5,
-)  # usage (2) and interrupted (130): deconv.cli
 
 
 def _count(text: str):
@@ -206,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     except DownloadError as error:
         return cli.fail(
             PROG,
-            EXIT_DOWNLOAD,
+            cli.EXIT_FAILED,
             f"could not download the {args.dataset} archive ({error}). "
             "If this machine is offline or behind a proxy, download the zip by other means and pass "
             "--archive PATH, or use --dataset sample for synthetic photos that need no download.",
@@ -225,13 +219,13 @@ def main(argv: list[str] | None = None) -> int:
                 "the file was not kept. It is damaged or not the registered archive: "
                 "try again, or pass --sha256 HEX if it is a re-packed archive you trust"
             )
-        return cli.fail(PROG, EXIT_VERIFY, f"{error}; {advice}.")
+        return cli.fail(PROG, cli.EXIT_VERIFY, f"{error}; {advice}.")
     except ArchiveError as error:
-        return cli.fail(PROG, EXIT_ARCHIVE, f"{error}; nothing was extracted into the dataset.")
+        return cli.fail(PROG, cli.EXIT_ARCHIVE, f"{error}; nothing was extracted into the dataset.")
     except ImportError as error:  # a library that preparing this dataset needs is missing
         return cli.outside_environment(PROG, error)
     except (DataError, DatasetLayoutError) as error:
-        return cli.fail(PROG, EXIT_DATA, f"{error}; no dataset was changed.")
+        return cli.fail(PROG, cli.EXIT_DATA, f"{error}; no dataset was changed.")
     except KeyboardInterrupt:
         return cli.fail(
             PROG,
@@ -239,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             "interrupted; no dataset was changed (a partial download is kept to resume).",
         )
     except OSError as error:
-        return cli.fail(PROG, EXIT_DATA, f"{error}; no dataset was changed.")
+        return cli.fail(PROG, cli.EXIT_DATA, f"{error}; no dataset was changed.")
     return 0
 
 

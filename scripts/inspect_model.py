@@ -29,7 +29,7 @@ Exit status: 0 the table printed (and every heat map written); 1 some
 photos could not be read or their heat map written (each named on stderr);
 2 bad arguments, including a --layer that does not exist or has no spatial
 map (the layers that do are listed), or a Python without the project's
-libraries; 3 the file is not a Keras model, or the model is not an image
+libraries; 6 the file is not a Keras model, or the model is not an image
 classifier (one input of (height, width, channels) images, one score per
 class) or has no convolution; 130 interrupted.
 """
@@ -43,7 +43,6 @@ PROG = "inspect_model.py"
 # deconv.cli, which says what to do when the environment is missing, needs only the standard library:
 # found in src/ even when this Python is not the project's.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-EXIT_PHOTOS, EXIT_MODEL = 1, 3  # usage (2) and interrupted (130): deconv.cli
 
 
 def build_parser():
@@ -98,7 +97,7 @@ def _inspect(args) -> int:
         rows = layer_table(model)
         heat_map_layer(model)  # a model without any convolution is refused here, whatever --layer says
     except InspectError as error:
-        return cli.fail(PROG, EXIT_MODEL, str(error))
+        return cli.fail(PROG, cli.EXIT_MODEL, str(error))
     try:
         chosen = heat_map_layer(model, args.layer)
     except InspectError as error:
@@ -122,21 +121,21 @@ def _inspect(args) -> int:
             photos = photos_in(argument)
         except PhotoError as error:
             problems += 1
-            cli.fail(PROG, EXIT_PHOTOS, str(error))
+            cli.fail(PROG, cli.EXIT_FAILED, str(error))
             continue
         for photo in photos:
             try:
                 found = inspect(model, [photo], chosen.name, args.out, args.method)
             except (PhotoError, OSError) as error:
                 problems += 1
-                cli.fail(PROG, EXIT_PHOTOS, f"{photo}: {error}")
+                cli.fail(PROG, cli.EXIT_FAILED, f"{photo}: {error}")
                 continue
             path, class_index, score, written = found.written[0]
             score_name = "p(class 1)" if model.output_shape[-1] == 1 else "score"
             line = f"class {class_index}  {score_name} {score:.3f}  {path}"
             print(line + (f"  -> {written}" if written else ""), flush=True)
     if problems:
-        return cli.fail(PROG, EXIT_PHOTOS, f"{problems} of the photos could not be inspected; see above.")
+        return cli.fail(PROG, cli.EXIT_FAILED, f"{problems} of the photos could not be inspected; see above.")
     return 0
 
 

@@ -27,7 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 
 def execute(path: Path, output_dir: Path, timeout: int) -> float:
-    """Run one notebook; return its seconds. Raises CellExecutionError."""
+    """Run one notebook; return its seconds.
+
+    Raises CellExecutionError or CellTimeoutError, with ``cell`` set to
+    where the failing cell is, as "cell N of M (first line of its code)".
+    """
     import nbformat
     from nbclient import NotebookClient
     from tqdm.auto import tqdm
@@ -35,6 +39,11 @@ def execute(path: Path, output_dir: Path, timeout: int) -> float:
     notebook = nbformat.read(path, as_version=4)
     code_cells = sum(1 for cell in notebook.cells if cell.cell_type == "code")
     started = time.perf_counter()
+    running = {}
+
+    def cell_started(cell, cell_index, **_):
+        running["index"] = cell_index
+
     with tqdm(total=code_cells, desc=path.name, unit="cell") as bar:
         client = NotebookClient(
             notebook,
@@ -42,10 +51,19 @@ def execute(path: Path, output_dir: Path, timeout: int) -> float:
             kernel_name="python3",
             record_timing=False,  # no timestamps in cell metadata: saved notebooks diff cleanly
             resources={"metadata": {"path": str(path.parent)}},
+            on_cell_start=cell_started,
             on_cell_executed=lambda cell, **_: bar.update(1) if cell.cell_type == "code" else None,
         )
         try:
             client.execute()
+        except Exception as error:
+            if "index" in running:
+                index = running["index"]
+                opening = next(
+                    (line for line in notebook.cells[index].source.splitlines() if line.strip()), ""
+                )
+                error.cell = f"cell {index + 1} of {len(notebook.cells)} ({opening.strip()[:60]})"
+            raise
         finally:
             output_dir.mkdir(parents=True, exist_ok=True)
             nbformat.write(notebook, output_dir / path.name)
@@ -114,11 +132,11 @@ def main(argv: list[str] | None = None) -> int:
             )
         except (CellExecutionError, CellTimeoutError) as error:
             plain = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip()  # drop terminal colours
-            first_line = plain.splitlines()[-1] if plain else "a cell failed"
+            problem = plain.splitlines()[-1] if plain else "it failed"  # the traceback ends with the error
             if isinstance(error, CellTimeoutError):
-                first_line = f"a cell ran longer than --cell-timeout {args.cell_timeout} s and was stopped"
+                problem = f"it ran longer than --cell-timeout {args.cell_timeout} s and was stopped"
             print(
-                f"{path.name} failed: {first_line}\n"
+                f"{path.name} failed in {getattr(error, 'cell', 'a cell')}: {problem}\n"
                 f"The executed copy, with the error in place, is {executed}.",
                 file=sys.stderr,
             )

@@ -46,7 +46,7 @@ the notebooks to stamp for colab.
 classify and inspect need no --: everything after their name goes on to
 scripts/classify.py and scripts/inspect_model.py.
 
-Exit status: that of the task (0 on success); 2 for bad arguments; 3 when
+Exit status: that of the task (0 on success); 2 for bad arguments; 7 when
 the environment cannot be set up.
 """
 
@@ -103,7 +103,7 @@ TASKS = (
 )
 # Tasks whose program takes arguments of its own (photos, options): all that follows the name goes on.
 PASS_ON_TASKS = ("classify", "inspect")
-EXIT_SETUP = 3
+EXIT_SETUP = 7  # as in deconv.cli; the others are those of the task run
 
 
 def venv_shown() -> str:

@@ -207,7 +207,10 @@ def test_table_row_gives_final_and_best_over_seeds_and_median_times():
     assert row["best epoch (picked on validation)"] == "0.850 ± 0.071"
     assert row["epoch to 0.80"] == "1.5"
     assert row["median s per epoch"] == 7.5
+    assert row["final, with TTA"] == "0.870 ± 0.000"
     assert "|---|" in scoreboard.markdown_table([row])
+    without_tta = [make_run(accuracy=(0.8, 0.8), seconds=(10, 10), tta=None)]
+    assert scoreboard.table_row("notebook 04", without_tta)["final, with TTA"] == ""
 
 
 NETWORKS = {name: recipe.network for name, recipe in beyond.RECIPES.items()}
@@ -310,12 +313,22 @@ def test_one_device_gets_the_default_strategy():
 # ---------------------------------------------------------------- the study script
 
 
-def study(*args, results: Path):
+def study_environment(results: Path, data: Path | None = None) -> dict[str, str]:
     import os
 
     env = {**os.environ, "DECONV_RESULTS_DIR": str(results), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    if data is not None:
+        env["DECONV_DATA_DIR"] = str(data)
+    return env
+
+
+def study(*args, results: Path, data: Path | None = None):
     return subprocess.run(
-        [sys.executable, str(STUDY), *map(str, args)], capture_output=True, text=True, env=env, cwd=REPO
+        [sys.executable, str(STUDY), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=study_environment(results, data),
+        cwd=REPO,
     )
 
 
@@ -328,17 +341,59 @@ def test_study_refuses_an_unknown_recipe_and_zero_epochs(tmp_path):
 
 
 @pytest.mark.slow
-def test_study_trains_writes_and_skips_what_it_has(tmp_path):
-    first = study("--recipes", "blog", "--seeds", "3", "--epochs", "1", results=tmp_path)
+def test_study_trains_writes_and_skips_what_it_has(sample_root, tmp_path):
+    first = study("--recipes", "blog", "--seeds", "3", "--epochs", "1", results=tmp_path, data=sample_root)
     assert first.returncode == 0, first.stderr[-3000:]
     saved = Run.load(tmp_path / "beyond" / "blog_1epochs_seed3.json")
     assert (saved.recipe, saved.seed, saved.epochs) == ("blog", 3, 1)
     assert saved.tta_accuracy is not None and saved.data
-    again = study("--recipes", "blog", "--seeds", "3", "--epochs", "1", results=tmp_path)
+    again = study("--recipes", "blog", "--seeds", "3", "--epochs", "1", results=tmp_path, data=sample_root)
     assert again.returncode == 0 and "already in" in again.stdout
     assert Run.load(tmp_path / "beyond" / "blog_1epochs_seed3.json") == saved
     saved.data = "other photos"
     saved.save(tmp_path / "beyond")
-    third = study("--recipes", "blog", "--seeds", "3", "--epochs", "1", results=tmp_path)
+    third = study("--recipes", "blog", "--seeds", "3", "--epochs", "1", results=tmp_path, data=sample_root)
     assert third.returncode == 0 and "trained on other photos; training again" in third.stdout
     assert Run.load(tmp_path / "beyond" / "blog_1epochs_seed3.json").data != "other photos"
+
+
+@pytest.mark.slow
+def test_study_says_which_training_failed_and_keeps_nothing_half_written(sample_root, tmp_path):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(sample_root, broken)
+    # The manifest vouches for the images, so the study meets the broken one only while training.
+    (broken / "validation" / "dogs" / "dog.0.jpg").write_bytes(b"not a JPEG")
+    (broken / "manifest.json").write_text('{"dataset": "sample", "title": "a broken sample"}')
+    result = study("--recipes", "blog", "--seeds", "0", "--epochs", "1", results=tmp_path / "r", data=broken)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "training blog with seed 0 failed" in result.stderr
+    assert not list((tmp_path / "r").rglob("*.json")) and not list((tmp_path / "r").rglob("*.partial"))
+
+
+@pytest.mark.slow
+def test_an_interrupted_study_exits_130_and_keeps_the_finished_trainings(sample_root, tmp_path):
+    import signal
+    import time
+
+    command = [sys.executable, str(STUDY), "--recipes", "blog", "--seeds", "0", "1", "--epochs", "1"]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=study_environment(tmp_path, sample_root),
+        cwd=REPO,
+    )
+    lines = []
+    for line in process.stdout:  # the first training finishes, the second starts: stop it there
+        lines.append(line)
+        if line.startswith("[2/2]"):
+            time.sleep(2)
+            process.send_signal(signal.SIGTERM)
+            break
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 130, stderr[-2000:]
+    assert "interrupted; finished trainings are kept" in stderr
+    assert [path.name for path in (tmp_path / "beyond").glob("*.json")] == ["blog_1epochs_seed0.json"]

@@ -343,9 +343,9 @@ def test_inspect_prints_the_table_and_writes_heat_maps(files, kind, tmp_path):
 @pytest.mark.parametrize(
     ("model", "args", "code", "says"),
     [
-        ("notes", [], 3, "is not a Keras model"),
-        ("missing", [], 3, "no model at"),
-        ("tabular", [], 3, "an image model takes one input of (height, width, channels) images"),
+        ("notes", [], 6, "is not a Keras model"),
+        ("missing", [], 6, "no model at"),
+        ("tabular", [], 6, "an image model takes one input of (height, width, channels) images"),
         ("sequential", ["--layer", "nothing"], 2, "has no layer 'nothing'; layers with a spatial map: conv1"),
         ("sequential", ["--layer", "flatten"], 2, "not a spatial map"),
     ],

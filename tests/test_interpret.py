@@ -105,12 +105,16 @@ def test_hirescam_finds_where_the_score_comes_from_and_grad_cam_spreads_it():
         assert grad_cam(model, image, 0, method=method, **options).max() == 0
 
 
-def test_bad_class_or_method_is_refused(small_cnn):
+def test_bad_class_method_or_layer_is_refused(small_cnn):
     images = np.zeros((1, 40, 40, 3), dtype="float32")
     with pytest.raises(ValueError, match="class_index"):
         grad_cam(small_cnn, images, 2)
     with pytest.raises(ValueError, match="method"):
         grad_cam(small_cnn, images, 1, method="saliency")
+    with pytest.raises(ValueError, match="no layer named 'relu9' in .*; its layers: conv1, relu1"):
+        grad_cam(small_cnn, images, 1, conv_layer="relu9")
+    with pytest.raises(ValueError, match="no layer named 'logits'"):
+        grad_cam(small_cnn, images, 1, logit_layer="logits")
 
 
 def roughness(images):

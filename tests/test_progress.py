@@ -16,7 +16,7 @@ def test_axis_limits_span_the_data_with_a_margin():
 
 
 def test_epoch_timer_prints_every_nth_epoch_and_the_last(capsys):
-    from deconv.training import EpochTimer
+    from deconv.epoch_timer import EpochTimer
 
     timer = EpochTimer(every=10)
     timer.params = {"epochs": 25}

@@ -228,6 +228,38 @@ def test_run_notebooks_summarises_only_metrics_written_during_the_run(tmp_path):
     assert "best_val_accuracy: 0.75" in trains.stdout
 
 
+@pytest.mark.slow  # starts a Jupyter kernel for each notebook
+def test_run_notebooks_stops_at_a_failing_or_overlong_cell_and_names_it(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    cells = {
+        "fails": [new_markdown_cell("# a title"), new_code_cell("x = 1"), new_code_cell("1 / 0")],
+        "sleeps": [new_code_cell("import time\ntime.sleep(60)")],
+        "after": [new_code_cell("print('never run')")],
+    }
+    for name, notebook_cells in cells.items():
+        nbformat.write(new_notebook(cells=notebook_cells), tmp_path / f"{name}.ipynb")
+
+    def run(*names, timeout="600"):
+        command = [sys.executable, REPO / "scripts" / "run_notebooks.py"]
+        command += [tmp_path / f"{name}.ipynb" for name in names]
+        command += ["--output-dir", tmp_path / "executed", "--cell-timeout", timeout]
+        return subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=300)
+
+    failed = run("fails", "after")
+    assert failed.returncode == 1
+    assert "fails.ipynb failed in cell 3 of 3 (1 / 0): ZeroDivisionError" in failed.stderr
+    assert "after.ipynb" not in failed.stdout  # the run stops at the first failure
+    assert (tmp_path / "executed" / "fails.ipynb").exists()  # the copy, with the error in place
+    slow = run("sleeps", timeout="2")
+    assert slow.returncode == 1
+    assert (
+        "sleeps.ipynb failed in cell 1 of 1 (import time): it ran longer than --cell-timeout 2 s"
+        in slow.stderr
+    )
+
+
 # Each script reached with a Python that has none of the project's libraries (-S: no site-packages),
 # past argument parsing, and what it says.
 WITHOUT_LIBRARIES = {

@@ -153,9 +153,9 @@ def build_recipe(recipe, epochs, steps_per_epoch, seed=SEED):
     return model
 
 
+from deconv.epoch_timer import EpochTimer
 from deconv.model import seed_everything
 from deconv.scoreboard import history_run
-from deconv.training import EpochTimer
 
 
 def train_recipe(recipe, root, epochs, seed=SEED, show=True, strategy=None):

@@ -12,13 +12,17 @@ import os
 import signal
 import sys
 
-EXIT_FAILED = 1
+# Every script's exit status, one meaning per number across the project.
+EXIT_FAILED = 1  # the work failed (a download, a training, some photos): stderr says which
 EXIT_USAGE = 2  # what argparse itself returns for bad arguments
+EXIT_VERIFY = 3  # download_data.py: an archive failed verification (size or checksum)
+EXIT_ARCHIVE = 4  # download_data.py: an archive is unsafe or corrupt
+EXIT_DATA = 5  # download_data.py: the data cannot make the dataset asked for
+EXIT_MODEL = 6  # classify.py, inspect_model.py: no usable model
+EXIT_SETUP = 7  # tasks.py: the environment cannot be set up
 EXIT_INTERRUPTED = 130  # what a shell reports for a program stopped by Ctrl-C
-SETUP_HINT = (
-    "Set up the environment first with 'python3 scripts/tasks.py setup' and run this script with "
-    ".venv/bin/python."
-)
+SETUP_COMMAND = "python3 scripts/tasks.py setup"
+SETUP_HINT = f"Set up the environment first with '{SETUP_COMMAND}' and run this script with .venv/bin/python."
 
 
 def parser(prog: str, doc: str) -> argparse.ArgumentParser:

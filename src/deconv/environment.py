@@ -8,6 +8,7 @@ import re
 import sys
 from importlib import metadata
 
+from .cli import SETUP_COMMAND
 from .paths import REPO_ROOT
 
 # What the notebooks cannot run without: Keras 3 APIs (RandomShear arrived in
@@ -22,8 +23,8 @@ MINIMUM_VERSIONS = {
     "matplotlib": "3.7",
     "pillow": "10.0",
 }
-SETUP_HINT = (
-    "Set up the project's environment with 'python3 scripts/tasks.py setup' and start Jupyter with "
+NOTEBOOK_SETUP_HINT = (
+    f"Set up the project's environment with '{SETUP_COMMAND}' and start Jupyter with "
     "'python3 scripts/tasks.py lab' (or pick the .venv kernel), from the repository root."
 )
 
@@ -98,7 +99,7 @@ def check_environment() -> None:
         elif _release(versions[name]) < _release(minimum):
             problems.append(f"{name} {versions[name]} is older than {minimum}")
     if problems:
-        raise EnvironmentProblem("; ".join(problems) + ". " + SETUP_HINT)
+        raise EnvironmentProblem("; ".join(problems) + ". " + NOTEBOOK_SETUP_HINT)
 
     tf = import_tensorflow()
     devices = sorted({device.device_type for device in tf.config.list_physical_devices()})

@@ -144,11 +144,15 @@ def grad_cam(
         raise ValueError(f"class_index must be 0 or 1, not {class_index!r}")
     if method not in CAM_METHODS:
         raise ValueError(f"method must be one of {CAM_METHODS}, not {method!r}")
+    names = [layer.name for layer in model.layers]
+    for wanted in (conv_layer, logit_layer):
+        if wanted not in names:
+            raise ValueError(f"no layer named {wanted!r} in {model.name}; its layers: {', '.join(names)}")
     images = np.asarray(images, dtype="float32")
     if len(images) == 0:
         return np.zeros(images.shape[:3], dtype="float32")
     images = tf.convert_to_tensor(images)
-    head = model.layers[[layer.name for layer in model.layers].index(conv_layer) + 1 :]
+    head = model.layers[names.index(conv_layer) + 1 :]
     with tf.GradientTape() as tape:
         feature_maps = layer_outputs_model(model, [conv_layer])(images, training=False)
         tape.watch(feature_maps)

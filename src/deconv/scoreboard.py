@@ -21,10 +21,6 @@ PHOTO_EPOCHS = 30
 SAMPLE_EPOCHS = 3
 
 
-def epochs_for_data(dataset_kind: str) -> int:
-    return SAMPLE_EPOCHS if dataset_kind == "sample" else PHOTO_EPOCHS
-
-
 def dataset_fingerprint(root) -> str:
     """12 hex digits that change when any image of train/ or validation/ is added, removed or resized."""
     digest = hashlib.sha256()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import os
 import shutil
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,11 +18,11 @@ DEFAULT_EPOCHS = {"sample": 10}
 BLOG_EPOCHS = 50
 
 
-def epochs_for(dataset_kind: str) -> int:
-    """Epochs to train: ``$DECONV_EPOCHS`` if set, else the default for this kind of data."""
+def epochs_for(dataset_kind: str, photos: int = BLOG_EPOCHS, sample: int = DEFAULT_EPOCHS["sample"]) -> int:
+    """Epochs to train: ``$DECONV_EPOCHS`` if set, else ``sample`` on the sample and ``photos`` otherwise."""
     value = os.environ.get(EPOCHS_ENV)
     if value is None:
-        return DEFAULT_EPOCHS.get(dataset_kind, BLOG_EPOCHS)
+        return sample if dataset_kind == "sample" else photos
     if not value.strip().isdigit() or int(value) < 1:
         raise ValueError(f"{EPOCHS_ENV}={value!r}: give a whole number of epochs, 1 or more.")
     return int(value)
@@ -64,53 +63,6 @@ def read_log(path: Path) -> dict[str, list[float]]:
     return {key: [float(row[key]) for row in rows] for key in (rows[0] if rows else {})}
 
 
-def __getattr__(name):
-    # EpochTimer subclasses a Keras class: defined on first use, so that
-    # importing this module (for epochs_for, say) does not import Keras.
-    if name == "EpochTimer":
-        globals()[name] = _define_epoch_timer()
-        return globals()[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def _define_epoch_timer():
-    import keras
-
-    class EpochTimer(keras.callbacks.Callback):
-        """Adds each epoch's wall-clock seconds to the logs (so CSVLogger records them) and prints one line.
-
-        Use it with ``fit(..., verbose=0)``: Keras' own line would print the
-        seconds as a metric with four decimals. After each epoch, ``seconds``
-        and ``cpu_seconds`` (this process, all its threads) hold its times.
-        ``every=10`` prints only every tenth epoch's line and the last one's.
-        """
-
-        def __init__(self, show: bool = True, every: int = 1):
-            super().__init__()
-            self.show = show
-            self.every = every
-
-        def on_train_begin(self, logs=None):
-            self.epochs = self.params.get("epochs")
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.started = time.perf_counter()
-            self.cpu_started = time.process_time()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds = seconds = time.perf_counter() - self.started
-            self.cpu_seconds = time.process_time() - self.cpu_started
-            if logs is not None:
-                logs["seconds"] = round(seconds, 2)
-            if self.show and ((epoch + 1) % self.every == 0 or epoch + 1 == self.epochs):
-                metrics = "  ".join(
-                    f"{key} {value:.4f}" for key, value in (logs or {}).items() if key != "seconds"
-                )
-                print(f"epoch {epoch + 1:>3}/{self.epochs}  {seconds:5.1f} s  {metrics}", flush=True)
-
-    return EpochTimer
-
-
 def resume_threshold(files: TrainingFiles, epochs: int) -> float | None:
     """Prepare ``files`` for a run: keep an interrupted run's state, or start over.
 
@@ -133,11 +85,11 @@ def resumable_callbacks(files: TrainingFiles, best_so_far: float | None, show: b
     """The callbacks notebook 04 passes to ``fit``, in the same order (its checked cell compares them)."""
     import keras
 
-    from . import training
+    from .epoch_timer import EpochTimer
 
     return [
         # The timer comes first so the CSV logger sees the seconds it adds.
-        training.EpochTimer(show=show),
+        EpochTimer(show=show),
         keras.callbacks.BackupAndRestore(str(files.backup)),
         keras.callbacks.ModelCheckpoint(
             str(files.best_model),

@@ -65,7 +65,7 @@ def time_epoch(model, source, steps: int | None = None) -> tuple[float, float]:
     """Wall-clock and CPU seconds of one epoch of ``model.fit`` on ``source`` (``steps`` batches if given)."""
     import keras
 
-    from ..training import EpochTimer
+    from ..epoch_timer import EpochTimer
 
     timer = EpochTimer(show=False)
     # fit shuffles a PyDataset's batch order by default, as in the notebooks; tf.data shuffles itself.
