@@ -3,8 +3,9 @@ inspect command, on small generated images and models built here.
 
 The measuring code (deletion and insertion, the randomisation cascade, the
 pointing game, occlusion, gradient x input, the baselines) is taught in
-notebook 09's cells, once: the cells tagged "export" are executed here, as
-they are, with small images instead of the photos.
+notebook 09's cells, once: the cells tagged "export" (read by deconv.export,
+as notebook 08's are) are executed here, as they are, with small images
+instead of the photos.
 """
 
 from __future__ import annotations
@@ -26,25 +27,21 @@ def measuring():
     import zlib
 
     import keras
-    import nbformat
     import tensorflow as tf
     from scipy import ndimage, stats
 
+    from deconv.export import exported_sources
     from deconv.heatmaps import layer_cam, place_on_input, scaled
 
-    cells = [
-        cell
-        for cell in nbformat.read(NOTEBOOK, as_version=4).cells
-        if "export" in cell.metadata.get("tags", [])
-    ]
+    cells = exported_sources(NOTEBOOK)
     assert len(cells) >= 6, "notebook 09 exports its measuring cells"
     namespace = {
         "np": np, "tf": tf, "keras": keras, "ndimage": ndimage, "stats": stats, "zlib": zlib,
         "SEED": 0, "IMAGE_SIZE": (SIDE, SIDE), "MARK": 4,
         "layer_cam": layer_cam, "place_on_input": place_on_input, "scaled": scaled,
     }  # fmt: skip
-    for cell in cells:
-        exec(compile(cell.source, f"{NOTEBOOK.name}:export", "exec"), namespace)
+    for source in cells:
+        exec(compile(source, f"{NOTEBOOK.name}:export", "exec"), namespace)
     return namespace
 
 

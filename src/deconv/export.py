@@ -1,11 +1,15 @@
-"""A notebook's cells tagged "export" become a module of this package: the lesson is the code's one home.
+"""A notebook's cells tagged "export" are the code's one home: the lesson is the source.
 
 Dive into Deep Learning marks such cells ``#@save``; here the cell's tag
-says it. The cells are copied as they are, in order, so what a reader
-runs in the notebook is what scripts and tests import. After editing an
-exported cell, ``python3 scripts/tasks.py export`` writes the modules
-again; tests/test_export.py fails while a module differs from a fresh
-export.
+says it. Two uses read them, as they are, in order:
+
+- notebooks whose code scripts import (EXPORTS) become modules of this
+  package: notebook 08's recipes are ``deconv.beyond``, which the study
+  script trains. After editing an exported cell, ``python3 scripts/tasks.py
+  export`` writes the module again; tests/test_export.py fails while a
+  module differs from a fresh export;
+- notebook 09's measuring cells are run by its tests on small images
+  (tests/test_heatmaps.py), with nothing written in between.
 """
 
 from __future__ import annotations
