@@ -251,12 +251,13 @@ def test_goal_three_uses_median_epochs_and_says_it_rests_on_one_blog_run():
 
 
 def test_steps_get_an_interval_and_a_verdict_only_with_three_seeds():
-    runs = [*seeds_of("richer", (0.76, 0.77, 0.78)), *seeds_of("modern", (0.85, 0.86, 0.85))]
-    runs += seeds_of("modern_bf16", (0.87,))
+    runs = [*seeds_of("blog", (0.76, 0.80, 0.77)), *seeds_of("richer", (0.76, 0.77, 0.78))]
+    runs += [*seeds_of("modern", (0.85, 0.86, 0.85)), *seeds_of("modern_bf16", (0.87,))]
     lines = scoreboard.step_lines(runs, list(beyond.RECIPES), epochs=3)
-    assert len(lines) == 2
-    assert "richer -> modern" in lines[0] and lines[0].endswith("better")
-    assert "modern -> modern_bf16" in lines[1] and "no verdict: 3 and 1 seed(s)" in lines[1]
+    assert len(lines) == 3
+    assert "blog -> richer (3 steps)" in lines[0] and lines[0].endswith("cannot tell with 3 and 3 seeds")
+    assert "richer -> modern " in lines[1] and lines[1].endswith("better")
+    assert "modern -> modern_bf16" in lines[2] and "no verdict: 3 and 1 seed(s)" in lines[2]
 
 
 # ---------------------------------------------------------------- training

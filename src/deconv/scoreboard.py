@@ -146,15 +146,19 @@ def label(recipe: str, epochs: int, usual_epochs: int) -> str:
 
 
 def step_lines(runs: list[Run], order: list[str], epochs: int) -> list[str]:
-    """Each step's change of the final-epoch accuracy from the step before, with its interval and verdict."""
+    """Each recipe's change of the final-epoch accuracy from the one before it, with interval and verdict.
+
+    Recipes not trained are skipped: the change is then from the last one
+    trained before it, and the line says how many steps it spans.
+    """
     groups = grouped(runs)
+    present = [name for name in order if (name, epochs) in groups]
     lines = []
-    for before, after in zip(order, order[1:], strict=False):
-        if (before, epochs) in groups and (after, epochs) in groups:
-            difference = compare.seed_difference(
-                finals(groups[before, epochs]), finals(groups[after, epochs])
-            )
-            lines.append(f"{before:>9} -> {after:<12} {difference}  {compare.verdict(difference)}")
+    for before, after in zip(present, present[1:], strict=False):
+        difference = compare.seed_difference(finals(groups[before, epochs]), finals(groups[after, epochs]))
+        steps = order.index(after) - order.index(before)
+        spans = f" ({steps} steps)" if steps > 1 else ""
+        lines.append(f"{before:>9} -> {after + spans:<20} {difference}  {compare.verdict(difference)}")
     return lines
 
 
