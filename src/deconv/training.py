@@ -63,11 +63,13 @@ def read_log(path: Path) -> dict[str, list[float]]:
     return {key: [float(row[key]) for row in rows] for key in (rows[0] if rows else {})}
 
 
-def resume_threshold(files: TrainingFiles, epochs: int) -> float | None:
-    """Prepare ``files`` for a run: keep an interrupted run's state, or start over.
+def resume_or_start_over(files: TrainingFiles, epochs: int) -> float | None:
+    """Keep an interrupted run's state to resume it; otherwise delete the previous run's files.
 
-    Returns the best validation accuracy logged before the interruption (the
-    bar a new best checkpoint must pass), or None for a fresh start.
+    Without a backup (the previous run finished, or there was none) the log
+    and the best checkpoint of the previous run are deleted, so the new run
+    starts from epoch 1. Returns the best validation accuracy logged before
+    an interruption (the bar a new best checkpoint must pass), or None.
     """
     files.folder.mkdir(parents=True, exist_ok=True)
     if files.interrupted() and files.log.exists():
@@ -120,7 +122,7 @@ def fit_resumable(model, train, validation, epochs: int, files: TrainingFiles, s
     epoch; a run that finishes removes the backup. Returns the full log,
     earlier epochs included.
     """
-    callbacks = [*resumable_callbacks(files, resume_threshold(files, epochs), show=show), *extra]
+    callbacks = [*resumable_callbacks(files, resume_or_start_over(files, epochs), show=show), *extra]
     model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=0)
     return read_log(files.log)
 
