@@ -27,12 +27,16 @@ test), a task uses .venv-3.12 instead; DECONV_VENV=path chooses the folder.
   inspect   any Keras image classifier: its layers with output shapes,
             parameters and receptive fields, and heat maps of photos (e.g.
             inspect model.keras photo.jpg --out heatmaps/; inspect --help)
+  seeds     train notebook 04's recipe with seeds 1 and 2, for its accuracy
+            over 3 seeds: about 28 minutes on photos on two CPU cores;
+            stopped, it resumes (-- --help for scripts/blog_seeds.py)
   study     train notebook 08's recipes with more seeds (3 per recipe),
             for the verdicts of its table: about two and a half hours on
             photos on two CPU cores; stopped, it continues where it stopped
             (-- --help for scripts/beyond_study.py's options)
   export    write the package modules exported from the notebooks' cells
-            tagged "export" (notebook 08 is the source of deconv.beyond);
+            tagged "export" (notebook 04 is the source of deconv.blog_recipe,
+            notebook 08 of deconv.beyond);
             edit such a cell, then export
   colab     write the Colab link and the Colab/Kaggle setup cell into every
             notebook, from the repository and ref in pyproject.toml (e.g.
@@ -96,6 +100,7 @@ TASKS = (
     "book",
     "classify",
     "inspect",
+    "seeds",
     "study",
     "export",
     "colab",
@@ -314,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
         return classify(extra)
     if args.task == "inspect":
         return inspect(extra)
+    if args.task == "seeds":
+        return run([venv_python(), "scripts/blog_seeds.py", *extra])
     if args.task == "study":
         return run([venv_python(), "scripts/beyond_study.py", *extra])
     if args.task == "export":

@@ -68,7 +68,7 @@ def test_the_first_recipe_is_the_blogs():
 
 
 def test_the_blog_network_is_notebook_02s_and_the_modern_one_stays_in_its_size_class():
-    from deconv.model import build_cnn
+    from deconv.cnn import build_cnn
 
     blog = beyond.blog_network(beyond.blog_augmentation())
     modern = beyond.modern_network(beyond.richer_augmentation())

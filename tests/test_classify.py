@@ -75,7 +75,8 @@ def sample(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def untrained_04():
-    from deconv.model import build_cnn, seed_everything
+    from deconv.cnn import build_cnn
+    from deconv.model import seed_everything
 
     seed_everything(0)
     return build_cnn()
@@ -86,8 +87,9 @@ def cnn_04(sample, tmp_path_factory):
     """(path, model): notebook 04's CNN trained for one epoch on the sample, saved as notebook 04 saves it."""
     import contextlib
 
-    from deconv.model import build_cnn, compile_cnn, seed_everything
-    from deconv.pipeline import directory_flows
+    from deconv.blog_recipe import compile_cnn, directory_flows
+    from deconv.cnn import build_cnn
+    from deconv.model import seed_everything
 
     seed_everything(0)
     with contextlib.redirect_stdout(io.StringIO()):  # the "Found N images" lines

@@ -7,8 +7,8 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from deconv import explorer  # noqa: E402
+from deconv.cnn import build_cnn  # noqa: E402
 from deconv.explorer import DEFAULT, MapTooSmall, Settings, Stage  # noqa: E402
-from deconv.model import build_cnn  # noqa: E402
 
 # Variants a reader might try: the exercise's 5x5 stride-2 conv3, 'same' padding, big strides and
 # windows, the smallest input the network accepts, and a two-stage network.
@@ -30,9 +30,8 @@ def test_default_table_is_the_tutorials_network():
     assert sum(row.params for row in rows) == 1_212_513
 
 
-def test_default_keras_model_is_build_cnn():
-    configs = [(type(layer).__name__, layer.get_config()) for layer in explorer.keras_model().layers]
-    assert configs == [(type(layer).__name__, layer.get_config()) for layer in build_cnn().layers]
+def test_the_formulas_of_the_default_settings_describe_notebook_02s_network():
+    assert explorer.formula_rows(DEFAULT) == explorer.keras_rows(build_cnn())
 
 
 def test_default_report_shows_both_totals_and_agreement():

@@ -110,7 +110,8 @@ def test_the_favoured_method_points_at_the_planted_mark_far_more_often_than_the_
 
 @pytest.fixture(scope="module")
 def small_cnn():
-    from deconv.model import build_cnn, seed_everything
+    from deconv.cnn import build_cnn
+    from deconv.model import seed_everything
 
     seed_everything(0)
     return build_cnn(input_shape=(SIDE, SIDE, 3))
@@ -213,9 +214,9 @@ def test_occlusion_is_highest_where_hiding_lowers_the_evidence(measuring):
 
 
 def test_a_map_is_placed_at_its_receptive_fields_centres():
+    from deconv.cnn import build_cnn
     from deconv.heatmaps import place_on_input
     from deconv.inspect import heat_map_layer
-    from deconv.model import build_cnn
 
     chosen = heat_map_layer(build_cnn())
     assert chosen.name == "relu3" and chosen.geometry.centre == (8.5, 8.5) and chosen.geometry.jump == (4, 4)
@@ -228,9 +229,9 @@ def test_a_map_is_placed_at_its_receptive_fields_centres():
 
 
 def test_layer_table_agrees_with_receptive_fields_for_the_tutorials_cnn():
+    from deconv.cnn import build_cnn
     from deconv.inspect import layer_table
     from deconv.interpret import receptive_fields
-    from deconv.model import build_cnn
 
     model = build_cnn()
     rows = {row.name: row for row in layer_table(model)}
@@ -286,8 +287,8 @@ def test_mobilenet_gets_a_table_and_a_layer_of_at_least_7x7_or_the_largest():
 
 
 def test_layer_choice_refuses_a_missing_or_non_spatial_layer():
+    from deconv.cnn import build_cnn
     from deconv.inspect import InspectError, heat_map_layer
-    from deconv.model import build_cnn
 
     model = build_cnn()
     with pytest.raises(InspectError, match=r"no layer 'relu9'.*relu3"):
@@ -298,8 +299,8 @@ def test_layer_choice_refuses_a_missing_or_non_spatial_layer():
 
 def test_classify_reads_the_layer_inspect_chooses():
     from deconv.classify import cam_layers
+    from deconv.cnn import build_cnn
     from deconv.inspect import heat_map_layer
-    from deconv.model import build_cnn
 
     for model in (build_cnn(), functional_model()):
         assert cam_layers(model)[1] == heat_map_layer(model).name

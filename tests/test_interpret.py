@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from deconv.cnn import build_cnn
 from deconv.interpret import (
     grad_cam,
     layer_outputs_model,
@@ -13,7 +14,7 @@ from deconv.interpret import (
     receptive_fields,
     stretch,
 )
-from deconv.model import build_cnn, seed_everything
+from deconv.model import seed_everything
 
 
 @pytest.fixture(scope="module")

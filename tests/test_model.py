@@ -5,7 +5,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from deconv.model import build_cnn  # noqa: E402
+from deconv.cnn import build_cnn  # noqa: E402
 
 EXPECTED = [
     # name, output shape (without the batch axis), parameters

@@ -268,6 +268,7 @@ WITHOUT_LIBRARIES = {
     "benchmark.py": ["--quick"],
     "classify.py": ["photo.jpg"],
     "beyond_study.py": ["--epochs", "1"],
+    "blog_seeds.py": ["--seeds", "1"],
 }
 
 

@@ -67,7 +67,7 @@ def richer_augmentation(seed=SEED):
 AUGMENTATIONS = {"blog": blog_augmentation, "richer": richer_augmentation}
 
 
-from deconv.model import build_cnn
+from deconv.cnn import build_cnn
 
 
 def blog_network(augmentation):

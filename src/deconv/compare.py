@@ -14,8 +14,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+# Notebook 04 teaches the interval of a mean, Welch's interval of a difference and the verdict
+# read from an interval: its exported cells (importing them loads TensorFlow, as blog_recipe does).
+from .blog_recipe import MIN_SEEDS, Interval, mean_interval, seed_difference, verdict
+
+__all__ = ["MIN_SEEDS", "Interval", "mean_interval", "seed_difference", "verdict"]
+__all__ += ["mean_and_sd", "summary", "against_goal", "PairedPhotos", "paired_photos"]
 CONFIDENCE = 0.95
-MIN_SEEDS = 3  # fewer seeds than this per setting: no verdict
 
 
 def mean_and_sd(values) -> tuple[float, float]:
@@ -34,69 +39,6 @@ def summary(values) -> str:
     if len(values) == 1:
         return f"{mean:.3f} (1 seed)"
     return f"{mean:.3f} ± {sd:.3f} ({len(values)} seeds)"
-
-
-def _t_quantile(df: float) -> float:
-    from scipy import stats
-
-    return float(stats.t.ppf(0.5 + CONFIDENCE / 2, df))
-
-
-@dataclass(frozen=True)
-class Interval:
-    """An estimate with its 95% interval, from ``seeds`` seeds per side (a pair for a difference)."""
-
-    estimate: float
-    low: float
-    high: float
-    seeds: tuple[int, ...]
-
-    @property
-    def enough_seeds(self) -> bool:
-        return min(self.seeds) >= MIN_SEEDS
-
-    def __str__(self) -> str:
-        if math.isnan(self.low):
-            return f"{self.estimate:+.3f} (no interval)"
-        return f"{self.estimate:+.3f} [{self.low:+.3f}, {self.high:+.3f}]"
-
-
-def mean_interval(values) -> Interval:
-    """The mean over seeds with its t interval."""
-    values = list(values)
-    mean, sd = mean_and_sd(values)
-    if len(values) < 2:
-        return Interval(mean, math.nan, math.nan, (len(values),))
-    half = _t_quantile(len(values) - 1) * sd / math.sqrt(len(values))
-    return Interval(mean, mean - half, mean + half, (len(values),))
-
-
-def seed_difference(before, after) -> Interval:
-    """mean(after) - mean(before) over seeds, with Welch's 95% interval."""
-    before, after = list(before), list(after)
-    seeds = (len(before), len(after))
-    (mean_a, sd_a), (mean_b, sd_b) = mean_and_sd(before), mean_and_sd(after)
-    estimate = mean_b - mean_a
-    if min(seeds) < 2:
-        return Interval(estimate, math.nan, math.nan, seeds)
-    var_a, var_b = sd_a**2 / seeds[0], sd_b**2 / seeds[1]
-    if var_a + var_b == 0:
-        return Interval(estimate, estimate, estimate, seeds)
-    df = (var_a + var_b) ** 2 / (var_a**2 / (seeds[0] - 1) + var_b**2 / (seeds[1] - 1))
-    half = _t_quantile(df) * math.sqrt(var_a + var_b)
-    return Interval(estimate, estimate - half, estimate + half, seeds)
-
-
-def verdict(interval: Interval, up: str = "better", down: str = "worse") -> str:
-    """``up`` when the interval lies above zero, ``down`` below it, otherwise 'cannot tell ...'."""
-    seeds = " and ".join(str(count) for count in interval.seeds)
-    if not interval.enough_seeds or math.isnan(interval.low):
-        return f"no verdict: {seeds} seed(s), fewer than {MIN_SEEDS}"
-    if interval.low > 0:
-        return up
-    if interval.high < 0:
-        return down
-    return f"cannot tell with {seeds} seeds"
 
 
 def against_goal(values, goal: float) -> str:

@@ -119,7 +119,7 @@ def formula_rows(settings: Settings = DEFAULT) -> list[Row]:
 
 
 def keras_model(settings: Settings = DEFAULT):
-    """The variant as a keras.Sequential, laid out and named as deconv.model.build_cnn() lays out its own."""
+    """The variant as a keras.Sequential, laid out and named as notebook 02's build_cnn lays out its own."""
     import keras
     from keras import layers
 

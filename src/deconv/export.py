@@ -4,8 +4,10 @@ Dive into Deep Learning marks such cells ``#@save``; here the cell's tag
 says it. Two uses read them, as they are, in order:
 
 - notebooks whose code scripts import (EXPORTS) become modules of this
-  package: notebook 08's recipes are ``deconv.beyond``, which the study
-  script trains. After editing an exported cell, ``python3 scripts/tasks.py
+  package: notebook 02's network is ``deconv.cnn``; notebook 04's generators, compile and fit are
+  ``deconv.blog_recipe``, which later notebooks, the seeds script and the
+  benchmark use; notebook 08's recipes are ``deconv.beyond``, which the
+  study script trains. After editing an exported cell, ``python3 scripts/tasks.py
   export`` writes the module again; tests/test_export.py fails while a
   module differs from a fresh export;
 - notebook 09's measuring cells are run by its tests on small images
@@ -24,7 +26,11 @@ TAG = "export"
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 PACKAGE_DIR = Path(__file__).resolve().parent
 # notebook -> the module of this package that its exported cells become
-EXPORTS = {"08_beyond_the_blog.ipynb": "beyond.py"}
+EXPORTS = {
+    "02_build_the_cnn.ipynb": "cnn.py",
+    "04_train_and_evaluate.ipynb": "blog_recipe.py",
+    "08_beyond_the_blog.ipynb": "beyond.py",
+}
 # Cells are formatted one by one; joined, an import may follow code and a name may be imported twice.
 HEADER = '''"""Notebook {number}'s code ({title}), exported from its cells tagged "export".
 

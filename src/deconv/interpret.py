@@ -1,6 +1,6 @@
 """Looking inside a trained CNN: receptive fields, feature maps, Grad-CAM and filter visualisation.
 
-Everything here works on any ``keras.Sequential`` built like ``deconv.model.build_cnn``
+Everything here works on any ``keras.Sequential`` built like ``deconv.cnn.build_cnn``
 (named layers, an ``Input`` first), trained or not.
 """
 

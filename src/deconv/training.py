@@ -83,50 +83,6 @@ def resume_or_start_over(files: TrainingFiles, epochs: int) -> float | None:
     return None
 
 
-def resumable_callbacks(files: TrainingFiles, best_so_far: float | None, show: bool = True) -> list:
-    """The callbacks notebook 04 passes to ``fit``, in the same order (its checked cell compares them)."""
-    import keras
-
-    from .epoch_timer import EpochTimer
-
-    return [
-        # The timer comes first so the CSV logger sees the seconds it adds.
-        EpochTimer(show=show),
-        keras.callbacks.BackupAndRestore(str(files.backup)),
-        keras.callbacks.ModelCheckpoint(
-            str(files.best_model),
-            monitor="val_accuracy",
-            mode="max",
-            save_best_only=True,
-            initial_value_threshold=best_so_far,
-        ),
-        keras.callbacks.CSVLogger(str(files.log), append=True),
-    ]
-
-
-def describe_callbacks(callbacks) -> list[str]:
-    """Each callback's class and the settings that decide what it does, to compare two lists."""
-    settings = ("backup_dir", "filepath", "monitor", "mode", "save_best_only", "best", "filename", "append")
-    described = []
-    for callback in callbacks:
-        values = {name: getattr(callback, name) for name in settings if hasattr(callback, name)}
-        described.append(f"{type(callback).__name__}{values}")
-    return described
-
-
-def fit_resumable(model, train, validation, epochs: int, files: TrainingFiles, show: bool = True, extra=()):
-    """``model.fit`` that resumes an interrupted run and keeps the best epoch: the tested copy of 04's cell.
-
-    An interrupted run (the kernel stopped, Ctrl-C, a crash) leaves its
-    backup behind, and calling this again continues from the last finished
-    epoch; a run that finishes removes the backup. Returns the full log,
-    earlier epochs included.
-    """
-    callbacks = [*resumable_callbacks(files, resume_or_start_over(files, epochs), show=show), *extra]
-    model.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=0)
-    return read_log(files.log)
-
-
 TRAINED_MODEL_NAME = "cnn.keras"  # written by notebook 04
 SHORT_EPOCHS = 3
 
@@ -139,8 +95,9 @@ def trained_cnn(dataset, results: Path, short_epochs: int = SHORT_EPOCHS, seed: 
     """
     import keras
 
-    from .model import build_cnn, compile_cnn, seed_everything
-    from .pipeline import directory_flows
+    from .blog_recipe import compile_cnn, directory_flows
+    from .cnn import build_cnn
+    from .model import seed_everything
 
     saved = Path(results) / TRAINED_MODEL_NAME
     if saved.exists():
@@ -158,3 +115,45 @@ def trained_cnn(dataset, results: Path, short_epochs: int = SHORT_EPOCHS, seed: 
         f"Using a short model trained here for {short_epochs} epochs; run notebook 04 for the full "
         "training, then run this notebook again."
     )
+
+
+SEEDS_DIRNAME = "blog_seeds"  # results/blog_seeds/seed<N>/: notebook 04's recipe with other seeds
+FINISHED_NAME = "finished.json"  # written when a seed's training ends: its schedule and its photos
+
+
+def seed_files(results: Path, seed: int) -> TrainingFiles:
+    """Where scripts/blog_seeds.py keeps the training of notebook 04's recipe with ``seed``."""
+    return TrainingFiles(Path(results) / SEEDS_DIRNAME / f"seed{seed}")
+
+
+def mark_finished(files: TrainingFiles, seed: int, epochs: int, photos: str) -> Path:
+    """Record that a training ran its whole schedule on the photos with fingerprint ``photos``."""
+    import json
+
+    path = files.folder / FINISHED_NAME
+    path.write_text(json.dumps({"seed": seed, "epochs": epochs, "data": photos}) + "\n")
+    return path
+
+
+def finished_seed_logs(results: Path, epochs: int, photos: str) -> tuple[dict[int, dict], list[str]]:
+    """The logs of scripts/blog_seeds.py's finished trainings with this schedule on these photos.
+
+    Returns {seed: log} and, for every other seed folder, why it was left out
+    (unfinished, another number of epochs, other photos).
+    """
+    import json
+
+    logs, left_out = {}, []
+    for folder in sorted((Path(results) / SEEDS_DIRNAME).glob("seed*")):
+        files, finished = TrainingFiles(folder), folder / FINISHED_NAME
+        if not finished.exists() or not files.log.exists():
+            left_out.append(f"{folder.name}: unfinished")
+            continue
+        record = json.loads(finished.read_text())
+        if record["data"] != photos:
+            left_out.append(f"{folder.name}: trained on other photos")
+        elif record["epochs"] != epochs:
+            left_out.append(f"{folder.name}: {record['epochs']} epochs, not {epochs}")
+        else:
+            logs[int(record["seed"])] = read_log(files.log)
+    return logs, left_out

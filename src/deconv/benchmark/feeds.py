@@ -15,7 +15,7 @@ import time
 
 from ..layout import CLASS_NAMES
 from ..model import IMAGE_SIZE, INPUT_SHAPE
-from ..pipeline import NOTES_AUGMENTATION, RESCALE, directory_flows, image_data_generator
+from ..pipeline import NOTES_AUGMENTATION, RESCALE, image_data_generator
 from .machine import usable_cores
 from .selection import BenchmarkData, decode_images
 from .variants import COMPUTE, variant
@@ -143,9 +143,12 @@ class Feeds:
         return tf.data.Dataset.from_tensors((images, labels)).repeat(len(self.data) // batch_size)
 
     def _directory_flow(self, batch_size: int):
+        from ..blog_recipe import directory_flows
+
+        notes_generator = image_data_generator(NOTES_AUGMENTATION)
         with _quiet_stdout():
             train, _ = directory_flows(
-                self.data.root, batch_size=batch_size, seed=self.seed, augmentation=NOTES_AUGMENTATION
+                self.data.root, batch_size=batch_size, seed=self.seed, train_generator=notes_generator
             )
         return train
 

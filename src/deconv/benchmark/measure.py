@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..model import IMAGE_SIZE, INPUT_SHAPE, build_cnn, compile_cnn, seed_everything
+from ..model import IMAGE_SIZE, INPUT_SHAPE, seed_everything
 from ..pipeline import NOTES_AUGMENTATION, image_data_generator
 from .feeds import keras_augmentation, zoom_and_flip
 
@@ -32,6 +32,8 @@ def training_model(precision: str = "float32", augment: bool = False, seed: int 
     """The tutorial's CNN, compiled as the notebooks compile it; Keras augmentation layers first if asked."""
     import keras
 
+    from ..cnn import build_cnn
+
     seed_everything(seed)
     with precision_policy(precision):
         model = build_cnn()
@@ -39,6 +41,8 @@ def training_model(precision: str = "float32", augment: bool = False, seed: int 
             model = keras.Sequential(
                 [keras.Input(shape=INPUT_SHAPE), keras_augmentation(seed), model], name="augmented_cnn"
             )
+        from ..blog_recipe import compile_cnn
+
         return compile_cnn(model)
 
 
