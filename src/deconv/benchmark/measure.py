@@ -32,6 +32,7 @@ def training_model(precision: str = "float32", augment: bool = False, seed: int 
     """The tutorial's CNN, compiled as the notebooks compile it; Keras augmentation layers first if asked."""
     import keras
 
+    from ..blog_recipe import compile_cnn
     from ..cnn import build_cnn
 
     seed_everything(seed)
@@ -41,8 +42,6 @@ def training_model(precision: str = "float32", augment: bool = False, seed: int 
             model = keras.Sequential(
                 [keras.Input(shape=INPUT_SHAPE), keras_augmentation(seed), model], name="augmented_cnn"
             )
-        from ..blog_recipe import compile_cnn
-
         return compile_cnn(model)
 
 
