@@ -110,15 +110,3 @@ def check_environment() -> None:
             note = f"  (tested with {pins[name]}; results may differ slightly)"
         print(f"{name:<11}{version}{note}")
     print(f"{'devices':<11}{', '.join(devices)}")
-    _figures_as_jpeg()
-
-
-def _figures_as_jpeg(quality: int = 80) -> None:
-    """Show inline figures as JPEG: notebooks full of photos stay a few MB instead of tens."""
-    try:
-        from IPython import get_ipython
-        from matplotlib_inline.backend_inline import set_matplotlib_formats
-    except ImportError:  # not under IPython: nothing is shown inline
-        return
-    if get_ipython() is not None:
-        set_matplotlib_formats("jpeg", pil_kwargs={"quality": quality})
