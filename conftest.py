@@ -2,20 +2,30 @@
 
 Together with [tool.pytest.ini_options] in pyproject.toml (test paths, nbval's
 options, --durations, the slow marker) this makes plain `pytest` run exactly
-what `python3 scripts/tasks.py test` runs. The notebooks read the synthetic
-sample in data/test/cats_and_dogs, generated here (offline) when they are about
-to run, and write their results to data/test/results: never the reader's photos
-or results/, whatever DECONV_DATA_DIR and DECONV_RESULTS_DIR say.
+what `python3 scripts/tasks.py test` runs, on one core or, with `-n auto`
+(pytest-xdist), on all of them.
+
+Each notebook runs in a kernel started with its own environment: it reads the
+synthetic sample, generated (offline) once in pytest's cache folder, and writes
+into a results folder of its own, empty when it starts. So no notebook reads
+what another wrote, in whatever order or on whichever worker they run, and none
+ever sees the reader's photos or results/. The unit tests get no notebook
+variables: DECONV_DATA_DIR and DECONV_RESULTS_DIR point into the test's own
+temporary folder, so a test that forgets to choose its folders never touches
+the reader's.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 try:
     from deconv.paths import DATA_DIR_ENV, DATASET_DIRNAME, RESULTS_DIR_ENV
@@ -26,39 +36,35 @@ except ModuleNotFoundError as error:  # pytest from outside the project's enviro
     ) from None
 
 REPO = Path(__file__).resolve().parent
-TEST_DATA_DIR = REPO / "data" / "test"
-TEST_ENVIRONMENT = {
-    DATA_DIR_ENV: str(TEST_DATA_DIR / DATASET_DIRNAME),
-    RESULTS_DIR_ENV: str(TEST_DATA_DIR / "results"),
-    # Kept unless set: TensorFlow's C++ start-up lines stay out of the output, and hashing is
-    # reproducible in the notebooks' kernels, which inherit this environment.
-    "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
-    "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0"),
-}
-_saved_environment: dict[str, str | None] = {}
+# What a notebook's kernel inherits besides its folders, unless already set: TensorFlow's C++
+# start-up lines stay out of the output, and hashing is reproducible.
+KERNEL_DEFAULTS = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONHASHSEED": "0"}
 
 
 def is_notebook(item: pytest.Item) -> bool:
     return item.path.suffix == ".ipynb"
 
 
+def sample_parent(config: pytest.Config) -> Path:
+    """The folder that holds the notebooks' sample: pytest's cache, shared by runs and workers."""
+    cache = getattr(config, "cache", None)  # absent with -p no:cacheprovider
+    if cache is not None:
+        return cache.mkdir("deconv-sample")
+    return Path(tempfile.gettempdir()) / "deconv-test-sample"
+
+
 def pytest_configure(config):
-    for name, value in TEST_ENVIRONMENT.items():
-        _saved_environment[name] = os.environ.get(name)
-        os.environ[name] = value
     # pyproject.toml names the sanitising file relative to the repository; nbval opens it relative
     # to the working directory, which differs when pytest is started from a sub-folder.
     sanitize = config.getoption("nbval_sanitize_with", None)
     if sanitize and not Path(sanitize).exists() and (config.rootpath / sanitize).exists():
         config.option.nbval_sanitize_with = str(config.rootpath / sanitize)
+    config.notebook_results = None  # made when the first notebook starts
 
 
 def pytest_unconfigure(config):
-    for name, value in _saved_environment.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+    if getattr(config, "notebook_results", None):
+        shutil.rmtree(config.notebook_results, ignore_errors=True)
 
 
 def pytest_collectstart(collector):
@@ -70,26 +76,78 @@ def pytest_collectstart(collector):
 
 def pytest_collection_modifyitems(config, items):
     # A notebook runs for seconds to minutes (04 trains the CNN); -m "not slow" leaves them out.
+    # Its cells share one kernel, so under xdist they stay on one worker (--dist loadfile, in
+    # pyproject.toml); the notebooks go first, so that the longest work starts early.
     for item in items:
         if is_notebook(item):
             item.add_marker(pytest.mark.slow)
+    items.sort(key=lambda item: not is_notebook(item))  # a stable sort: the order within each stays
 
 
 def pytest_collection_finish(session):
     """Make the sample the notebooks run on, once the run is known to include a notebook."""
     if session.config.option.collectonly or not any(is_notebook(item) for item in session.items):
         return
-    sample = TEST_DATA_DIR / DATASET_DIRNAME
-    if not (sample / "manifest.json").exists():
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter:
-            reporter.write_line(f"Generating the synthetic sample the notebooks run on in {sample} ...")
-    # The data script leaves a complete sample alone and rebuilds a damaged one.
-    command = [sys.executable, REPO / "scripts" / "download_data.py", "--dataset", "sample"]
-    command += ["--data-dir", TEST_DATA_DIR, "--quiet"]
-    result = subprocess.run(list(map(str, command)), cwd=REPO, capture_output=True, text=True)
+    parent = sample_parent(session.config)
+    # Workers collect at the same time: one builds the sample, the others wait and find it built.
+    with FileLock(parent / "build.lock"):
+        if not (parent / DATASET_DIRNAME / "manifest.json").exists():
+            reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter:
+                reporter.write_line(f"Generating the synthetic sample the notebooks run on in {parent} ...")
+        # The data script leaves a complete sample alone and rebuilds a damaged one.
+        command = [sys.executable, REPO / "scripts" / "download_data.py", "--dataset", "sample"]
+        command += ["--data-dir", parent, "--quiet"]
+        result = subprocess.run(list(map(str, command)), cwd=REPO, capture_output=True, text=True)
     if result.returncode != 0:
         pytest.exit(
             f"could not prepare the sample the notebooks run on:\n{result.stdout}{result.stderr}",
             returncode=pytest.ExitCode.TESTS_FAILED,
         )
+
+
+def notebook_environment(item: pytest.Item) -> dict[str, str]:
+    """The variables a notebook's kernel starts with: the sample, and an empty results folder."""
+    config = item.config
+    if config.notebook_results is None:
+        config.notebook_results = Path(tempfile.mkdtemp(prefix="deconv-notebook-results-"))
+    results = config.notebook_results / item.path.stem
+    return {
+        DATA_DIR_ENV: str(sample_parent(config) / DATASET_DIRNAME),
+        RESULTS_DIR_ENV: str(results),
+        **{name: os.environ.get(name, value) for name, value in KERNEL_DEFAULTS.items()},
+    }
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    """nbval starts a notebook's kernel while its first cell sets up: only then are its variables set."""
+    if not is_notebook(item):
+        return (yield)
+    environment = notebook_environment(item)
+    results = Path(environment[RESULTS_DIR_ENV])
+    if item.parent not in item.session.started_notebooks:
+        item.session.started_notebooks.add(item.parent)
+        shutil.rmtree(results, ignore_errors=True)
+        results.mkdir(parents=True)
+    saved = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
+    try:
+        return (yield)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def pytest_sessionstart(session):
+    session.started_notebooks = set()
+
+
+@pytest.fixture(autouse=True)
+def no_notebook_folders(monkeypatch, tmp_path):
+    """Unit tests choose their own data and results folders; until they do, these empty stand-ins."""
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "unset-data-dir"))
+    monkeypatch.setenv(RESULTS_DIR_ENV, str(tmp_path / "unset-results-dir"))

@@ -51,7 +51,7 @@ def parse_arguments(argv=None):
     )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], metavar="N", help="with --recipes")
     parser.add_argument(
-        "--epochs", type=int, help="epochs per training (default: 30 on photos, 3 on the sample)"
+        "--epochs", type=cli.positive_int, help="epochs per training (default: 30 on photos, 3 on the sample)"
     )
     parser.add_argument("--again", action="store_true", help="train again what results/beyond/ already has")
     return parser.parse_args(argv)
@@ -79,8 +79,6 @@ def main(argv=None) -> int:
             cli.EXIT_USAGE,
             f"unknown recipe {', '.join(unknown)}; choose from {', '.join(beyond.RECIPES)}",
         )
-    if arguments.epochs is not None and arguments.epochs < 1:
-        return cli.fail(PROG, cli.EXIT_USAGE, "--epochs must be 1 or more")
     try:
         dataset = open_dataset()
     except DatasetLayoutError as error:

@@ -11,7 +11,7 @@ test), a task uses .venv-3.12 instead; DECONV_VENV=path chooses the folder.
             synthetic sample) and execute the notebooks in order into
             results/notebooks/
   test      run pytest: the unit tests, and the notebooks under nbval on the
-            synthetic sample in data/test/ (pytest's own settings, in
+            synthetic sample (pytest's own settings, in
             pyproject.toml and conftest.py, say how; plain pytest does the
             same). --quick leaves out the slow tests and the notebooks
   setup     only create/update .venv
@@ -35,13 +35,14 @@ test), a task uses .venv-3.12 instead; DECONV_VENV=path chooses the folder.
             photos on two CPU cores; stopped, it continues where it stopped
             (-- --help for scripts/beyond_study.py's options)
   export    write the package modules exported from the notebooks' cells
-            tagged "export" (notebook 04 is the source of deconv.blog_recipe,
-            notebook 08 of deconv.beyond);
+            tagged "export" (notebook 02 is the source of deconv.cnn,
+            03 of deconv.notes_augmentation, 04 of deconv.blog_recipe,
+            05 of deconv.cam, 08 of deconv.beyond);
             edit such a cell, then export
   colab     write the Colab link and the Colab/Kaggle setup cell into every
             notebook, from the repository and ref in pyproject.toml (e.g.
             colab -- notebooks/06_convolutions_on_dna.ipynb for one)
-  clean     remove results/, data/test/ and caches (--all: also .venv and the
+  clean     remove results/ and caches (--all: also .venv and the
             prepared dataset; downloaded archives in data/downloads/ are kept)
 
 Arguments after -- go on to the program the task runs: pytest for test,
@@ -88,7 +89,6 @@ LOCK = "requirements.lock"
 # What the install is made from: a change to either means installing again.
 INSTALL_INPUTS = (LOCK, "pyproject.toml")
 NOTEBOOKS = REPO / "notebooks"
-TEST_DATA_DIR = REPO / "data" / "test"
 QUICK = ("-m", "not slow")  # the marker is declared in pyproject.toml
 TASKS = (
     "tutorial",
@@ -242,7 +242,7 @@ def book(extra: list[str]) -> int:
 
 
 def clean(everything: bool) -> int:
-    targets = [REPO / "results", TEST_DATA_DIR, REPO / ".pytest_cache", REPO / ".ruff_cache"]
+    targets = [REPO / "results", REPO / ".pytest_cache", REPO / ".ruff_cache"]
     targets += [p for p in REPO.rglob("__pycache__") if not any(part.startswith(".venv") for part in p.parts)]
     targets += list(NOTEBOOKS.rglob(".ipynb_checkpoints"))
     if everything:

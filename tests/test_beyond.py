@@ -337,7 +337,7 @@ def test_study_refuses_an_unknown_recipe_and_zero_epochs(tmp_path):
     result = study("--recipes", "bigger", results=tmp_path)
     assert result.returncode == 2 and "unknown recipe bigger" in result.stderr
     result = study("--epochs", "0", results=tmp_path)
-    assert result.returncode == 2 and "--epochs" in result.stderr
+    assert result.returncode == 2 and "--epochs: must be 1 or more, not 0" in result.stderr
     assert list(tmp_path.iterdir()) == []
 
 

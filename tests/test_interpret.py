@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from deconv.cam import grad_cam
 from deconv.cnn import build_cnn
 from deconv.interpret import (
-    grad_cam,
     layer_outputs_model,
     maximise_filters,
     measured_receptive_field,

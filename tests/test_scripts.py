@@ -179,15 +179,15 @@ def test_an_option_for_another_task_exits_2(args, capsys):
 
 def test_clean_all_removes_the_environment_and_the_dataset_and_keeps_the_downloads(tasks):
     results = tasks.REPO / "results" / "cnn.keras"
-    test_data = tasks.REPO / "data" / "test" / "results" / "cnn.keras"
+    test_sample = tasks.REPO / ".pytest_cache" / "d" / "deconv-sample" / "cats_and_dogs" / "manifest.json"
     dataset = tasks.REPO / "data" / "cats_and_dogs" / "manifest.json"
     download = tasks.REPO / "data" / "downloads" / "a.zip"
-    for path in (results, test_data, dataset, download, tasks.STAMP):
+    for path in (results, test_sample, dataset, download, tasks.STAMP):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("x")
 
     assert tasks.main(["clean"]) == 0
-    assert not results.exists() and not test_data.exists()
+    assert not results.exists() and not test_sample.exists()
     assert dataset.exists() and tasks.STAMP.exists()
     assert tasks.main(["clean", "--all"]) == 0
     assert not dataset.exists() and not tasks.VENV.exists()

@@ -229,7 +229,7 @@ def classify(model, paths, on_error=None, batch_size: int = 32):
 
 
 def cam_layers(model):
-    """(model, feature-map layer, logit layer) for interpret.grad_cam, found in any model of either kind.
+    """(model, feature-map layer, logit layer) for cam.grad_cam, found in any model of either kind.
 
     The feature map is the one ``inspect`` reads too (``inspect.heat_map_layer``):
     the last layer, from the first convolution on, whose map is at least 7x7,

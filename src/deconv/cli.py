@@ -35,6 +35,17 @@ def parser(prog: str, doc: str) -> argparse.ArgumentParser:
     )
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of 1 or more (argparse exits 2 with the message otherwise)."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {number}")
+    return number
+
+
 def fail(prog: str, code: int, message: str) -> int:
     """Print ``prog: error: message`` as argparse does, and return ``code`` for ``sys.exit``."""
     print(f"{prog}: error: {message}", file=sys.stderr)

@@ -36,3 +36,16 @@ def build_cnn(input_shape=(150, 150, 3), output_activation="sigmoid", dropout_ra
         ],
         name="cats_vs_dogs_cnn",
     )
+
+
+import math
+
+
+def output_size(width, kernel, stride=1, padding=0):
+    """How many times a window fits: floor((W + 2P - K) / S) + 1, with P pixels of padding on each side."""
+    return (width + 2 * padding - kernel) // stride + 1
+
+
+def same_padding_total(width, kernel, stride):
+    """The pixels Keras adds in all, both sides together, for padding='same'."""
+    return max((math.ceil(width / stride) - 1) * stride + kernel - width, 0)

@@ -13,7 +13,6 @@ Shapes are in Keras' order, (batch, height, width, channels); the inputs are squ
 from __future__ import annotations
 
 import html
-import math
 from dataclasses import dataclass, replace
 
 PADDINGS = ("valid", "same")
@@ -65,17 +64,19 @@ class MapTooSmall(ValueError):
 def output_size(size: int, kernel: int, stride: int = 1, padding: str = "valid") -> int:
     """Output height (or width) of a convolution or pooling window sliding over ``size`` pixels.
 
-    ``"valid"`` places the window only where it fits: floor((size - kernel) / stride) + 1, which is 0
-    or less when the kernel is larger than the input. ``"same"`` pads the edges so that every pixel is
-    covered: ceil(size / stride), whatever the kernel.
+    Notebook 02's formula (exported to deconv.cnn): ``"valid"`` places the window only where it fits,
+    which gives 0 or less when the kernel is larger than the input; ``"same"`` first pads the edges
+    the way Keras does, so that every pixel is covered.
     """
+    from .cnn import output_size as windows_that_fit
+    from .cnn import same_padding_total
+
     if padding not in PADDINGS:
         raise ValueError(f"padding must be one of {PADDINGS}, not {padding!r}")
     if min(size, kernel, stride) < 1:
         raise ValueError(f"size, kernel and stride must be at least 1, got {size}, {kernel}, {stride}")
-    if padding == "same":
-        return math.ceil(size / stride)
-    return (size - kernel) // stride + 1
+    padded = size + (same_padding_total(size, kernel, stride) if padding == "same" else 0)
+    return windows_that_fit(padded, kernel, stride)
 
 
 def _too_small(name: str, window: str, size: int, remedy: str, rows: list[Row]) -> MapTooSmall:

@@ -4,7 +4,9 @@ Dive into Deep Learning marks such cells ``#@save``; here the cell's tag
 says it. Two uses read them, as they are, in order:
 
 - notebooks whose code scripts import (EXPORTS) become modules of this
-  package: notebook 02's network is ``deconv.cnn``; notebook 04's generators, compile and fit are
+  package: notebook 02's network is ``deconv.cnn``; notebook 03's writing of the
+  notes' augmentation is ``deconv.notes_augmentation``; notebook 05's Grad-CAM and
+  HiResCAM are ``deconv.cam``; notebook 04's generators, compile and fit are
   ``deconv.blog_recipe``, which later notebooks, the seeds script and the
   benchmark use; notebook 08's recipes are ``deconv.beyond``, which the
   study script trains. After editing an exported cell, ``python3 scripts/tasks.py
@@ -28,7 +30,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 # notebook -> the module of this package that its exported cells become
 EXPORTS = {
     "02_build_the_cnn.ipynb": "cnn.py",
+    "03_the_image_transformer.ipynb": "notes_augmentation.py",
     "04_train_and_evaluate.ipynb": "blog_recipe.py",
+    "05_look_inside_the_cnn.ipynb": "cam.py",
     "08_beyond_the_blog.ipynb": "beyond.py",
 }
 # Cells are formatted one by one; joined, an import may follow code and a name may be imported twice.

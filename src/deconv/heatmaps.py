@@ -71,15 +71,16 @@ def _maps_and_logits(model, images, layer: str, tape):
 def layer_cam(model, images, class_index: int, method: str = "hirescam", layer: str | None = None):
     """Grad-CAM or HiResCAM maps at the layer's own resolution, for any model (Functional graphs too).
 
-    The same sums as ``interpret.grad_cam`` (notebook 05 writes them out),
-    before it resizes them: (images, height, width), positive part, not
+    The sums of notebook 05's ``grad_cam`` (``deconv.cam``), for models that
+    function cannot take apart (Functional graphs, several outputs), and
+    before any resizing: (images, height, width), positive part, not
     scaled. For one output, class 1's evidence is the logit and class 0's its
     negative; for several, the logit of ``class_index``.
     """
     import numpy as np
     import tensorflow as tf
 
-    from .interpret import CAM_METHODS
+    from .cam import CAM_METHODS
 
     if method not in CAM_METHODS:
         raise ValueError(f"method must be one of {CAM_METHODS}, not {method!r}")

@@ -120,57 +120,6 @@ def layer_outputs_model(model, layer_names):
     return keras.Model(inputs, [model.get_layer(name).output for name in layer_names])
 
 
-CAM_METHODS = ("grad-cam", "hirescam")
-
-
-def grad_cam(
-    model, images, class_index: int, method: str = "grad-cam", conv_layer: str = "relu3", logit_layer="dense2"
-):
-    """Class activation maps, one per image, in [0, 1] at the input's size.
-
-    For a single sigmoid output the evidence for class 1 is the logit before
-    the sigmoid, and for class 0 its negative. ``"grad-cam"`` (Selvaraju et
-    al. 2017) weights each feature map of ``conv_layer`` by the gradient of
-    the evidence averaged over all positions; ``"hirescam"`` (Draelos and
-    Carin 2020) multiplies each feature map by its gradient position by
-    position, which keeps the heat map faithful when a Flatten and Dense
-    layers, rather than global average pooling, follow the convolutions.
-    Either way only the positive part is kept: where evidence *for* the class is.
-    """
-    import numpy as np
-    import tensorflow as tf
-
-    if class_index not in (0, 1):
-        raise ValueError(f"class_index must be 0 or 1, not {class_index!r}")
-    if method not in CAM_METHODS:
-        raise ValueError(f"method must be one of {CAM_METHODS}, not {method!r}")
-    names = [layer.name for layer in model.layers]
-    for wanted in (conv_layer, logit_layer):
-        if wanted not in names:
-            raise ValueError(f"no layer named {wanted!r} in {model.name}; its layers: {', '.join(names)}")
-    images = np.asarray(images, dtype="float32")
-    if len(images) == 0:
-        return np.zeros(images.shape[:3], dtype="float32")
-    images = tf.convert_to_tensor(images)
-    head = model.layers[names.index(conv_layer) + 1 :]
-    with tf.GradientTape() as tape:
-        feature_maps = layer_outputs_model(model, [conv_layer])(images, training=False)
-        tape.watch(feature_maps)
-        outputs = feature_maps
-        for layer in head:  # the rest of the network, run on the watched feature maps
-            outputs = layer(outputs, training=False)
-            if layer.name == logit_layer:
-                break
-        evidence = outputs[:, 0] if class_index == 1 else -outputs[:, 0]
-    gradients = tape.gradient(evidence, feature_maps)
-    if method == "grad-cam":
-        gradients = tf.reduce_mean(gradients, axis=(1, 2), keepdims=True)
-    maps = tf.nn.relu(tf.reduce_sum(gradients * feature_maps, axis=-1))[..., None]
-    maps = tf.image.resize(maps, images.shape[1:3], method="bilinear")[..., 0].numpy()
-    peaks = maps.max(axis=(1, 2), keepdims=True)
-    return np.divide(maps, peaks, out=np.zeros_like(maps), where=peaks > 0)
-
-
 def maximise_filters(
     model,
     layer_name: str,

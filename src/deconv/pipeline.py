@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 
-# The notes' augmentation as they wrote it. shear_range is in degrees (Keras
-# >= 2.1.3), so 0.2 is a 0.2 degree shear: nearly nothing. Notebook 03 shows it.
-NOTES_AUGMENTATION = {"shear_range": 0.2, "zoom_range": 0.2, "horizontal_flip": True}
+# The notes' augmentation as they wrote it, from notebook 03. shear_range is in degrees
+# (Keras >= 2.1.3), so 0.2 is a 0.2 degree shear: nearly nothing. Notebook 03 shows it.
+from .notes_augmentation import NOTES_AUGMENTATION
+
 # As they meant it: 0.2 radians, written in the degrees Keras reads (11.46).
 # Notebook 04 trains with this.
 INTENDED_AUGMENTATION = {**NOTES_AUGMENTATION, "shear_range": round(math.degrees(0.2), 2)}
