@@ -56,17 +56,6 @@ def test_each_step_changes_one_thing(before, after, change):
     assert changed_fields(beyond.RECIPES[before], beyond.RECIPES[after]) == [change]
 
 
-def test_the_first_recipe_is_the_blogs():
-    blog = beyond.RECIPES["blog"]
-    assert (blog.network, blog.augmentation, blog.optimizer, blog.label_smoothing) == (
-        "blog",
-        "blog",
-        "rmsprop",
-        0,
-    )
-    assert blog.precision == "float32"
-
-
 def test_the_blog_network_is_notebook_02s_and_the_modern_one_stays_in_its_size_class():
     from deconv.cnn import build_cnn
 

@@ -346,7 +346,7 @@ def test_help_describes_the_script():
     assert "Exit status" in result.stdout and "--heatmap DIR" in result.stdout
 
 
-def test_missing_model_exits_3_and_says_which_notebook_makes_it(tmp_path, photos):
+def test_missing_model_exits_6_and_says_which_notebook_makes_it(tmp_path, photos):
     result = classify_script(photos["dog"], env_extra={RESULTS_DIR_ENV: str(tmp_path)})
     assert result.returncode == 6, result.stderr
     assert "notebook 04 (notebooks/04_train_and_evaluate.ipynb)" in result.stderr

@@ -116,13 +116,6 @@ def test_environment_yml_installs_the_lock_on_python_311():
     assert pip_section == ["--require-hashes", "-r requirements.lock"]
 
 
-def test_generated_data_and_results_are_not_committed():
-    ignored = (REPO / ".gitignore").read_text().splitlines()
-    for pattern in ("data/*", "!data/README.md", "results/", ".venv/"):
-        assert pattern in ignored, f".gitignore lacks {pattern}"
-    assert (REPO / "data" / "README.md").is_file()
-
-
 def test_notebook_environment_check_prints_versions_and_devices(capsys):
     from deconv.environment import check_environment
 

@@ -86,25 +86,6 @@ def test_imports_follow_the_layers(module):
     assert violations(module, imports) == []
 
 
-def test_the_import_reader_sees_what_breaks_the_layers():
-    # Written the ways the package writes imports: relative, absolute, inside a function.
-    benchmark_in_teaching = "def f():\n    from .benchmark import run\n"
-    teaching_in_data = "from ..model import IMAGE_SIZE\nimport deconv.training\n"
-    assert violations("deconv.plots", imported_modules(benchmark_in_teaching, "deconv.plots", False)) == [
-        "deconv.plots (teaching) imports deconv.benchmark (benchmark)",
-        "deconv.plots (teaching) imports deconv.benchmark.run (benchmark)",
-    ]
-    imports = imported_modules(teaching_in_data, "deconv.data.fetch", False)
-    assert violations("deconv.data.fetch", imports) == [
-        "deconv.data.fetch (data) imports deconv.model (teaching)",
-        "deconv.data.fetch (data) imports deconv.training (teaching)",
-    ]
-    assert (
-        violations("deconv.benchmark.run", imported_modules(teaching_in_data, "deconv.benchmark.run", False))
-        == []
-    )
-
-
 def test_no_module_is_longer_than_the_cap():
     lengths = {path: len(path.read_text().splitlines()) for path in (REPO_ROOT / "src").rglob("*.py")}
     assert lengths, "no modules found"

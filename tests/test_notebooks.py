@@ -117,11 +117,6 @@ def control_characters(source: str) -> list[str]:
     return sorted({repr(char) for char in source if ord(char) < 32 and char != "\n"})
 
 
-def test_control_character_check_can_fail():
-    assert control_characters("$\\text{sigmoid}(z) \\approx 1$") == []
-    assert control_characters("$\text{sigmoid}(z) \approx 1$") == ["'\\t'", "'\\x07'"]
-
-
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_cell_sources_hold_no_control_characters(path):
     found = {

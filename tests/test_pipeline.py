@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
 from deconv.data.sample import generate_sample
@@ -11,12 +9,6 @@ from deconv.pipeline import INTENDED_AUGMENTATION, NOTES_AUGMENTATION
 
 pytest.importorskip("tensorflow")
 from deconv.blog_recipe import directory_flows, training_generator  # noqa: E402
-
-
-def test_intended_shear_is_the_notes_radians_in_degrees():
-    assert NOTES_AUGMENTATION["shear_range"] == 0.2
-    assert math.isclose(math.radians(INTENDED_AUGMENTATION["shear_range"]), 0.2, rel_tol=1e-3)
-    assert {**INTENDED_AUGMENTATION, "shear_range": 0.2} == NOTES_AUGMENTATION
 
 
 @pytest.fixture(scope="module")
