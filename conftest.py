@@ -45,6 +45,10 @@ SAMPLE_PER_CLASS = {"train": 100, "validation": 50}
 KERNEL_DEFAULTS = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONHASHSEED": "0"}
 
 
+# The threads TensorFlow's operations and oneDNN's OpenMP use, read when TensorFlow starts.
+THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS")
+
+
 def is_notebook(item: pytest.Item) -> bool:
     return item.path.suffix == ".ipynb"
 
@@ -58,6 +62,13 @@ def sample_parent(config: pytest.Config) -> Path:
 
 
 def pytest_configure(config):
+    # Under xdist every worker would start TensorFlow with a thread per core; on two cores two workers
+    # would then fight over them. Each worker, and the kernels it starts, gets its share of the cores.
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        share = str(max(1, (os.cpu_count() or 1) // workers))
+        for name in THREAD_VARIABLES:
+            os.environ.setdefault(name, share)
     # pyproject.toml names the sanitising file relative to the repository; nbval opens it relative
     # to the working directory, which differs when pytest is started from a sub-folder.
     sanitize = config.getoption("nbval_sanitize_with", None)
