@@ -52,18 +52,10 @@ QUICK = {"batch_sizes": [16], "images": 128, "repeats": 3}
 FULL = {"batch_sizes": [16, 32], "images": 640, "repeats": 3}
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def _image_limit(text: str) -> int | str:
-    return text if text == "all" else _positive(text)
+    from deconv import cli
+
+    return text if text == "all" else cli.positive_int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,13 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--batch-sizes",
-        type=_positive,
+        type=cli.positive_int,
         nargs="+",
         metavar="N",
         help=f"batch sizes to measure (default: {' '.join(map(str, FULL['batch_sizes']))})",
     )
     parser.add_argument(
-        "--repeats", type=_positive, metavar="N", help=f"timed epochs per figure (default: {FULL['repeats']})"
+        "--repeats",
+        type=cli.positive_int,
+        metavar="N",
+        help=f"timed epochs per figure (default: {FULL['repeats']})",
     )
     parser.add_argument(
         "--images",
@@ -111,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--workers",
-        type=_positive,
+        type=cli.positive_int,
         metavar="N",
         help="threads or processes for the N-worker variants (default: the number of cores, at least 2)",
     )
