@@ -1,5 +1,5 @@
 """Fixtures shared by the data tests: a loopback HTTP server, test archives,
-and a runner for scripts/download_data.py as a subprocess."""
+and runners for the scripts, as a subprocess or in this process."""
 
 from __future__ import annotations
 
@@ -43,6 +43,35 @@ def run_script(*args, script: Path = SCRIPT, env_extra=None, timeout=SCRIPT_TIME
         timeout=timeout,
         env=env,
     )
+
+
+def run_main(*args, script: Path, env_extra=None) -> subprocess.CompletedProcess:
+    """Call a script's ``main(argv)`` in this process, as `run_script` runs it in a new one.
+
+    For the paths that end in an error message: they need no TensorFlow start-up of their own,
+    which costs seconds per run. The script's output, its exit status and the variables it
+    reads are those a separate run would see.
+    """
+    import contextlib
+    import importlib.util
+    import io
+    from unittest import mock
+
+    spec = importlib.util.spec_from_file_location(f"script_{script.stem}", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
+    env.pop("DECONV_DATA_DIR", None)
+    env.update(env_extra or {})
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with mock.patch.dict(os.environ, env, clear=True), contextlib.chdir(REPO_ROOT):
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                code = module.main([str(arg) for arg in args])
+            except SystemExit as exit:  # argparse's errors
+                code = exit.code
+    command = [str(script), *map(str, args)]
+    return subprocess.CompletedProcess(command, code or 0, stdout.getvalue(), stderr.getvalue())
 
 
 @pytest.fixture

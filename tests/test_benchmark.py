@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import run_script
+from conftest import run_main, run_script
 from deconv.benchmark import COMPUTE, VARIANT_KEYS, format_table, summary_lines
 from deconv.benchmark.selection import usable_count
 from deconv.data.sample import generate_sample
@@ -58,14 +58,14 @@ def tiny_run(tiny_data, tmp_path_factory):
     ids=["batch-size-0", "repeats-not-a-number", "unknown-variant", "too-few-images", "not-json", "no-data"],
 )
 def test_bad_arguments_exit_2(args):
-    result = run_benchmark(*args)
+    result = run_main(*args, script=SCRIPT)
     assert result.returncode == 2
     assert "error" in result.stderr
 
 
 def test_a_folder_in_the_wrong_layout_exits_2(tmp_path):
     (tmp_path / "train" / "data").mkdir(parents=True)
-    result = run_benchmark("--data-dir", tmp_path)
+    result = run_main("--data-dir", tmp_path, script=SCRIPT)
     assert result.returncode == 2
     assert "error" in result.stderr
 

@@ -21,12 +21,12 @@ STUDY = REPO / "scripts" / "beyond_study.py"
 
 @pytest.fixture(scope="module")
 def sample_root(tmp_path_factory):
-    """The synthetic sample at its full size (400 training images), made here: in a fresh checkout
-    without the notebooks in the run, nothing else has made one."""
+    """A small synthetic sample (80 training images: 2 full batches of 32 and a partial one), made here:
+    in a fresh checkout without the notebooks in the run, nothing else has made one."""
     from deconv.data.sample import generate_sample
 
     root = tmp_path_factory.mktemp("sample")
-    generate_sample(root, seed=0, progress=False)
+    generate_sample(root, seed=0, train_per_class=40, validation_per_class=16, progress=False)
     return root
 
 
@@ -146,7 +146,7 @@ def test_datasets_give_raw_pixels_and_labels_and_reshuffle_every_epoch(sample_ro
     assert all_labels[0] == 0 and all_labels[-1] == 1  # validation keeps the folders' order
     first, second = ([np.asarray(batch) for _, batch in train] for _ in range(2))
     assert not all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
-    assert sum(len(batch) for batch in first) == 400
+    assert sum(len(batch) for batch in first) == 80
 
 
 # ---------------------------------------------------------------- scoreboard

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import REPO_ROOT, run_script
+from conftest import REPO_ROOT, run_main, run_script
 from deconv.classify import (
     DISPLAY_SIDE,
     Classification,
@@ -347,7 +347,7 @@ def test_help_describes_the_script():
 
 
 def test_missing_model_exits_6_and_says_which_notebook_makes_it(tmp_path, photos):
-    result = classify_script(photos["dog"], env_extra={RESULTS_DIR_ENV: str(tmp_path)})
+    result = run_main(photos["dog"], script=SCRIPT, env_extra={RESULTS_DIR_ENV: str(tmp_path)})
     assert result.returncode == 6, result.stderr
     assert "notebook 04 (notebooks/04_train_and_evaluate.ipynb)" in result.stderr
     assert "python3 scripts/tasks.py tutorial" in result.stderr

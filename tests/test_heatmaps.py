@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import REPO_ROOT, run_script
+from conftest import REPO_ROOT, run_main, run_script
 
 NOTEBOOK = REPO_ROOT / "notebooks" / "09_can_we_trust_the_heat_map.ipynb"
 SCRIPT = REPO_ROOT / "scripts" / "inspect_model.py"
@@ -349,13 +349,13 @@ def test_inspect_prints_the_table_and_writes_heat_maps(files, kind, tmp_path):
     ],
 )
 def test_inspect_refuses_bad_input_with_a_clear_message(files, model, args, code, says):
-    result = inspect_script(files / f"{model}.keras", *args)
+    result = run_main(files / f"{model}.keras", *args, script=SCRIPT)
     assert result.returncode == code, result.stderr
     assert says in result.stderr and "Traceback" not in result.stderr
 
 
 def test_a_photo_that_cannot_be_read_exits_1_and_the_table_still_prints(files):
-    result = inspect_script(files / "sequential.keras", files / "notes.keras")
+    result = run_main(files / "sequential.keras", files / "notes.keras", script=SCRIPT)
     assert result.returncode == 1
     assert "Heat maps read relu3" in result.stdout and "notes.keras" in result.stderr
 

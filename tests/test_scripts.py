@@ -179,7 +179,7 @@ def test_an_option_for_another_task_exits_2(args, capsys):
 
 def test_clean_all_removes_the_environment_and_the_dataset_and_keeps_the_downloads(tasks):
     results = tasks.REPO / "results" / "cnn.keras"
-    test_sample = tasks.REPO / ".pytest_cache" / "d" / "deconv-sample-100" / "cats_and_dogs" / "manifest.json"
+    test_sample = tasks.REPO / ".pytest_cache" / "d" / "deconv-sample-70" / "cats_and_dogs" / "manifest.json"
     dataset = tasks.REPO / "data" / "cats_and_dogs" / "manifest.json"
     download = tasks.REPO / "data" / "downloads" / "a.zip"
     for path in (results, test_sample, dataset, download, tasks.STAMP):
