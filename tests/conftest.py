@@ -25,23 +25,39 @@ from servers import ArchiveServer  # noqa: E402
 SCRIPT_TIMEOUT = 300
 
 
+def script_environment(env_extra=None) -> dict[str, str]:
+    """A script's variables: this process's, without DECONV_DATA_DIR (a script sees only the data
+    a test gives it), TensorFlow's start-up lines off, and ``env_extra``."""
+    env = dict(os.environ)
+    env.pop("DECONV_DATA_DIR", None)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.update(env_extra or {})
+    return env
+
+
+def load_script(path: Path):
+    """A script as a module, without running it (scripts do no work at import time)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"script_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def run_script(*args, script: Path = SCRIPT, env_extra=None, timeout=SCRIPT_TIMEOUT):
     """Run a script (scripts/download_data.py unless told) with ``args`` (converted to str).
 
     The environment's DECONV_DATA_DIR is dropped, so the script sees only what
     the test gives it.
     """
-    env = dict(os.environ)
-    env.pop("DECONV_DATA_DIR", None)
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    env.update(env_extra or {})
     return subprocess.run(
         [sys.executable, str(script), *map(str, args)],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=env,
+        env=script_environment(env_extra),
     )
 
 
@@ -53,18 +69,12 @@ def run_main(*args, script: Path, env_extra=None) -> subprocess.CompletedProcess
     reads are those a separate run would see.
     """
     import contextlib
-    import importlib.util
     import io
     from unittest import mock
 
-    spec = importlib.util.spec_from_file_location(f"script_{script.stem}", script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
-    env.pop("DECONV_DATA_DIR", None)
-    env.update(env_extra or {})
+    module = load_script(script)
     stdout, stderr = io.StringIO(), io.StringIO()
-    with mock.patch.dict(os.environ, env, clear=True), contextlib.chdir(REPO_ROOT):
+    with mock.patch.dict(os.environ, script_environment(env_extra), clear=True), contextlib.chdir(REPO_ROOT):
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             try:
                 code = module.main([str(arg) for arg in args])

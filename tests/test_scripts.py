@@ -4,7 +4,6 @@ tasks.py's setup is tested on a temporary folder with the commands it would
 run recorded, not run: a real setup installs 2.6 GB.
 """
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -13,15 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import load_script
+
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted((REPO / "scripts").glob("*.py"))
-
-
-def load_script(path: Path):
-    spec = importlib.util.spec_from_file_location(f"script_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
